@@ -1,0 +1,16 @@
+package tandem
+
+// Job is a unit of background work: a small JSON-serialisable value whose
+// Kind names the worker that runs it. It is enqueued in the same transaction
+// as the business write that asks for it, so it runs if and only if that
+// write commits.
+type Job interface {
+	Kind() string
+}
+
+// AuditRetentionJob deletes audit entries older than the retention period.
+// It runs daily as a periodic job.
+type AuditRetentionJob struct{}
+
+// Kind implements Job.
+func (AuditRetentionJob) Kind() string { return "audit_retention" }

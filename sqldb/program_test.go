@@ -1,0 +1,70 @@
+package sqldb_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/sqldb"
+	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
+)
+
+func TestProgramService(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		now := time.Date(2026, 11, 24, 9, 30, 15, 123_456_789, time.UTC)
+		db.Now = fixedClock(now)
+		ctx := tandem.WithActor(context.Background(), tandem.Actor{Kind: tandem.ActorUser, ID: "usr_x", IP: "192.0.2.1"})
+		s := sqldb.NewProgramService(db)
+
+		p := &tandem.Program{Name: " Referral Partners ", Slug: "partners", Type: tandem.ProgramReferral, Currency: "NOK", TimeZone: "Europe/Oslo", AutoApprove: true}
+		if err := s.CreateProgram(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if !tandem.HasPrefix(p.ID, tandem.PrefixProgram) {
+			t.Errorf("ID %q is not a program ID", p.ID)
+		}
+		got, err := s.FindProgramByID(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tandem.Program{ID: p.ID, Slug: "partners", Name: "Referral Partners", Type: tandem.ProgramReferral,
+			Currency: "NOK", TimeZone: "Europe/Oslo", CookieDays: 30, Attribution: tandem.LastClick, AutoApprove: true,
+			Status: tandem.ProgramActive, CreatedAt: now.Truncate(time.Millisecond), UpdatedAt: now.Truncate(time.Millisecond)}
+		if *got != want {
+			t.Errorf("stored program\n got %+v\nwant %+v", *got, want)
+		}
+
+		// A taken slug is a conflict on the slug field, and stores nothing.
+		err = s.CreateProgram(ctx, &tandem.Program{Name: "Other", Slug: "partners", Type: tandem.ProgramAffiliate, Currency: "USD"})
+		if tandem.ErrorCode(err) != tandem.ECONFLICT || tandem.ErrorField(err) != "slug" {
+			t.Errorf("duplicate slug: %v; want conflict on slug", err)
+		}
+		// Bad input is refused before anything is written.
+		err = s.CreateProgram(ctx, &tandem.Program{Name: "Bad", Slug: "bad", Type: tandem.ProgramAffiliate, Currency: "XYZ"})
+		if tandem.ErrorCode(err) != tandem.EINVALID || tandem.ErrorField(err) != "currency" {
+			t.Errorf("bad currency: %v; want invalid currency", err)
+		}
+		all, err := s.FindPrograms(ctx, tandem.ProgramFilter{})
+		if err != nil || len(all) != 1 {
+			t.Fatalf("programs = %d, %v; want only the first", len(all), err)
+		}
+		if bySlug, err := s.FindPrograms(ctx, tandem.ProgramFilter{Slug: "partners"}); err != nil || len(bySlug) != 1 || bySlug[0].ID != p.ID {
+			t.Errorf("find by slug = %v, %v", bySlug, err)
+		}
+		if _, err := s.FindProgramByID(ctx, "prg_doesnotexist"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			t.Errorf("missing program: %v; want not found", err)
+		}
+
+		// The creation is audited with who did it and from where.
+		entries, err := sqldb.NewAuditService(db).FindAuditEntries(ctx, tandem.AuditFilter{EntityID: p.ID})
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("audit entries = %v, %v; want 1", entries, err)
+		}
+		e := entries[0]
+		if e.Action != "program.create" || e.ActorKind != tandem.ActorUser || e.ActorID != "usr_x" || e.IP != "192.0.2.1" || !e.OccurredAt.Equal(now.Truncate(time.Millisecond)) {
+			t.Errorf("audit entry = %+v", e)
+		}
+	})
+}
