@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tandem-prm/tandem/demo"
+	tandemhttp "github.com/tandem-prm/tandem/http"
+	"github.com/tandem-prm/tandem/jobs"
+	"github.com/tandem-prm/tandem/sqldb"
+)
+
+func runServe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlagSet(env, "serve", "Run the web server and the background jobs. Migrations are applied on start.")
+	var sf storeFlags
+	sf.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on (host:port)")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations on start; refuse to start while any are pending")
+	withDemo := fs.Bool("demo", false, "fill an empty database with the demo business on start")
+	retentionDays := fs.Int("audit-retention-days", 730, "days to keep audit log entries; 0 keeps them forever")
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
+	rest, err := parseFlags(env, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	if *retentionDays < 0 {
+		return &usageError{"--audit-retention-days must be 0 or more"}
+	}
+
+	db, logger, err := sf.openStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *noMigrate {
+		err = db.CheckSchema(ctx)
+	} else {
+		err = db.Migrate(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	services := newServices(db)
+	if *withDemo {
+		if err := seedDemo(ctx, env, services); errors.Is(err, demo.ErrNotEmpty) {
+			logger.Info("demo not loaded: the database already has data")
+		} else if err != nil {
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	write, read := db.Pools()
+	reg.MustRegister(collectors.NewDBStatsCollector(write, "write"))
+	if read != write {
+		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
+	}
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit}, jobs.Config{
+		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
+		Logger:         logger,
+		Registerer:     reg,
+	})
+	if err != nil {
+		return err
+	}
+	server, err := tandemhttp.NewServer(tandemhttp.Config{Addr: *listen, DB: db, Logger: logger, Registry: reg})
+	if err != nil {
+		return err
+	}
+	if err := server.Open(); err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", *listen, err)
+	}
+	// The runner outlives ctx (cancelled by SIGTERM) so that Stop below can
+	// let running jobs finish instead of cancelling them.
+	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	logger.Info("tandem is running", "url", "http://"+server.Addr().String(), "database", string(db.Dialect()), "version", versionString())
+
+	<-ctx.Done()
+	logger.Info("shutting down: finishing in-flight requests and jobs", "timeout", *shutdownTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
+	defer cancel()
+	err = errors.Join(server.Shutdown(stopCtx), runner.Stop(stopCtx))
+	if err == nil {
+		logger.Info("stopped")
+	}
+	return err
+}
+
+// services are the store's services, built once per command.
+type services struct {
+	programs *sqldb.ProgramService
+	partners *sqldb.PartnerService
+	audit    *sqldb.AuditService
+}
+
+func newServices(db *sqldb.DB) services {
+	return services{
+		programs: sqldb.NewProgramService(db),
+		partners: sqldb.NewPartnerService(db),
+		audit:    sqldb.NewAuditService(db),
+	}
+}
+
+// seedDemo loads the demo business and says what it made.
+func seedDemo(ctx context.Context, env *environment, s services) error {
+	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended).\n",
+		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"])
+	return nil
+}

@@ -1,0 +1,50 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/demo"
+	"github.com/tandem-prm/tandem/sqldb"
+	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
+)
+
+func TestSeed(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db)}
+		sum, err := demo.Seed(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		programs, _ := s.Programs.FindPrograms(ctx, tandem.ProgramFilter{})
+		partners, _ := s.Partners.FindPartners(ctx, tandem.PartnerFilter{})
+		if len(programs) != 2 || len(partners) != 12 || sum.Programs != 2 || sum.Partners != 12 {
+			t.Fatalf("demo has %d programs and %d partners (summary %+v); want 2 and 12", len(programs), len(partners), sum)
+		}
+		types := map[tandem.ProgramType]bool{}
+		for _, p := range programs {
+			types[p.Type] = true
+		}
+		if !types[tandem.ProgramReferral] || !types[tandem.ProgramAffiliate] {
+			t.Errorf("program types = %v; want a referral and an affiliate program", types)
+		}
+		// Every membership status is represented, as stored.
+		stored, _ := s.Partners.FindMemberships(ctx, tandem.MembershipFilter{})
+		byStatus := map[tandem.MembershipStatus]int{}
+		for _, m := range stored {
+			byStatus[m.Status]++
+		}
+		for _, st := range []tandem.MembershipStatus{tandem.MembershipPending, tandem.MembershipApproved, tandem.MembershipRejected, tandem.MembershipSuspended} {
+			if byStatus[st] == 0 || byStatus[st] != sum.ByStatus[st] {
+				t.Errorf("%s memberships: stored %d, summary %d; want equal and > 0", st, byStatus[st], sum.ByStatus[st])
+			}
+		}
+		// The demo never writes into a database that has data.
+		if _, err := demo.Seed(ctx, s); err != demo.ErrNotEmpty {
+			t.Errorf("second Seed = %v; want ErrNotEmpty", err)
+		}
+	})
+}

@@ -1,0 +1,124 @@
+// Package http serves Tandem over HTTP: the health and readiness checks, the
+// Prometheus metrics, and (as later features land) the admin UI, the partner
+// portal, the public pages, the JSON API and the /r/{code} redirect. Routes use
+// the standard library's ServeMux method patterns; every error goes through
+// Error, the one place where domain error codes become HTTP statuses.
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Database is what the server needs of the store to report readiness.
+type Database interface {
+	Ping(ctx context.Context) error
+	// CheckSchema returns nil when the schema is current.
+	CheckSchema(ctx context.Context) error
+}
+
+// Server is Tandem's HTTP server.
+type Server struct {
+	server   *http.Server
+	listener net.Listener
+	mux      *http.ServeMux
+	logger   *slog.Logger
+	metrics  *metrics
+	db       Database
+	gatherer prometheus.Gatherer
+}
+
+// Config configures a Server.
+type Config struct {
+	Addr     string // host:port to listen on; port 0 picks a free one
+	DB       Database
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // the server registers its own metrics and serves all of it
+}
+
+// NewServer returns a server with its routes; call Open to listen.
+func NewServer(cfg Config) (*Server, error) {
+	s := &Server{
+		mux:      http.NewServeMux(),
+		logger:   cfg.Logger,
+		db:       cfg.DB,
+		gatherer: cfg.Registry,
+	}
+	var err error
+	if s.metrics, err = newMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
+	s.routes()
+	s.server = &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           s.withRequestID(s.observe(securityHeaders(s.recoverPanics(s.mux)))),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)}))
+	s.mux.HandleFunc("/", s.handleNotFound)
+}
+
+// Handler returns the server's full handler chain, for tests.
+func (s *Server) Handler() http.Handler { return s.server.Handler }
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.server.Addr)
+	if err != nil {
+		return err
+	}
+	s.listener = ln
+	go func() {
+		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on, once open.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Shutdown stops accepting connections and waits for in-flight requests to
+// finish, until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.server.Shutdown(ctx)
+}
+
+// handleHealthz answers 200 while the process is up.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz answers 200 when the database answers and its schema is
+// current, so a load balancer sends traffic only to instances that can serve.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "migrations": "ok"}
+	status := http.StatusOK
+	if err := s.db.Ping(ctx); err != nil {
+		s.logger.Warn("readiness: database unreachable", "err", err, "request_id", RequestID(ctx))
+		checks["database"], checks["migrations"], status = "unreachable", "unknown", http.StatusServiceUnavailable
+	} else if err := s.db.CheckSchema(ctx); err != nil {
+		checks["migrations"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
+}
