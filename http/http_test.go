@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tandem-prm/tandem"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/sqldb"
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
@@ -155,6 +157,41 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestErrorMapsCodesAndHidesInternalText(t *testing.T) {
+	t.Parallel()
+	s, err := tandemhttp.NewServer(tandemhttp.Config{DB: stubDB{}, Logger: sqldbtest.Logger(t), Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		err    error
+		status int
+		detail string
+	}{
+		{tandem.Invalidf("email", "Email is required."), 400, "Email is required."},
+		{tandem.Errorf(tandem.ECONFLICT, "Slug taken."), 409, "Slug taken."},
+		{tandem.Errorf(tandem.ENOTFOUND, "Partner not found."), 404, "Partner not found."},
+		{tandem.Errorf(tandem.EFORBIDDEN, "Not yours."), 403, "Not yours."},
+		{tandem.Errorf(tandem.EUNAUTHORIZED, "Sign in."), 401, "Sign in."},
+		{tandem.Errorf(tandem.ETOOMANY, "Slow down."), 429, "Slow down."},
+		{tandem.Errorf(tandem.EUNAVAILABLE, "Migrating."), 503, "Migrating."},
+		{errors.New(`ERROR: relation "partners" does not exist (SQLSTATE 42P01)`), 500, "Internal error."},
+	} {
+		rec := httptest.NewRecorder()
+		s.Error(rec, httptest.NewRequest("POST", "/api/v1/partners", nil), tt.err)
+		var p tandemhttp.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail {
+			t.Errorf("%v: %d %+v; want %d %q", tt.err, rec.Code, p, tt.status, tt.detail)
+		}
+		if strings.Contains(rec.Body.String(), "SQLSTATE") {
+			t.Errorf("internal text leaked: %s", rec.Body.String())
 		}
 	}
 }

@@ -19,31 +19,34 @@ import (
 
 // probeJob is a test job whose worker records which runner ran it.
 type probeJob struct {
-	N int `json:"n"`
+	N       int `json:"n"`
+	SleepMS int `json:"sleep_ms,omitempty"`
 }
 
 func (probeJob) Kind() string { return "test_probe" }
 
 // recorder counts the runs of each probe job, across runners.
 type recorder struct {
-	mu   sync.Mutex
-	runs map[int][]string // job N -> runner names, in order
-	done chan int
+	mu      sync.Mutex
+	runs    map[int][]string // job N -> runner names, in order
+	started chan int
+	done    chan int
 }
 
 func newRecorder() *recorder {
-	return &recorder{runs: map[int][]string{}, done: make(chan int, 10_000)}
+	return &recorder{runs: map[int][]string{}, started: make(chan int, 10_000), done: make(chan int, 10_000)}
 }
 
 type probeWorker struct {
 	river.WorkerDefaults[probeJob]
 	name string
 	rec  *recorder
-	db   *sqldb.DB
 }
 
 func (w *probeWorker) Work(ctx context.Context, job *river.Job[probeJob]) error {
+	w.rec.started <- job.Args.N
 	time.Sleep(2 * time.Millisecond) // long enough for the other runner to compete
+	time.Sleep(time.Duration(job.Args.SleepMS) * time.Millisecond)
 	w.rec.mu.Lock()
 	w.rec.runs[job.Args.N] = append(w.rec.runs[job.Args.N], w.name)
 	w.rec.mu.Unlock()
@@ -51,16 +54,24 @@ func (w *probeWorker) Work(ctx context.Context, job *river.Job[probeJob]) error 
 	return nil
 }
 
-func startRunner(t *testing.T, db *sqldb.DB, name string, rec *recorder, cfg Config) *Runner {
+// newTestRunner returns a runner that also works probe jobs, recording them in rec.
+func newTestRunner(t *testing.T, db *sqldb.DB, name string, rec *recorder, cfg Config) *Runner {
 	t.Helper()
 	cfg.Logger = sqldbtest.Logger(t)
 	cfg.PollInterval = 50 * time.Millisecond
 	r, err := newRunner(db, Services{Audit: sqldb.NewAuditService(db)}, cfg, func(w *river.Workers) {
-		river.AddWorker(w, &probeWorker{name: name, rec: rec, db: db})
+		river.AddWorker(w, &probeWorker{name: name, rec: rec})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// startRunner starts a test runner, stopped when the test ends.
+func startRunner(t *testing.T, db *sqldb.DB, name string, rec *recorder, cfg Config) *Runner {
+	t.Helper()
+	r := newTestRunner(t, db, name, rec, cfg)
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +137,39 @@ func TestEnqueueIsPartOfTheTransaction(t *testing.T) {
 		defer rec.mu.Unlock()
 		if len(rec.runs) != 1 || len(rec.runs[2]) != 1 {
 			t.Fatalf("runs = %v; want job 2 once and job 1 never", rec.runs)
+		}
+	})
+}
+
+// Stopping a runner (as SIGTERM does) lets the job it is running finish.
+func TestStopFinishesRunningJobs(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		if err := db.InTx(ctx, func(tx *sql.Tx) error { return sqldb.Enqueue(ctx, db, tx, probeJob{N: 7, SleepMS: 700}) }); err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder()
+		r := newTestRunner(t, db, "only", rec, Config{})
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, rec.started, 1)
+		stopCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := r.Stop(stopCtx); err != nil {
+			t.Fatalf("Stop = %v", err)
+		}
+		select {
+		case <-rec.done:
+		default:
+			t.Fatal("Stop returned before the running job finished")
+		}
+		var state string
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRow(`SELECT state FROM river_job WHERE kind = 'test_probe'`).Scan(&state)
+		}); err != nil || state != "completed" {
+			t.Errorf("job state after Stop = %q, %v; want completed", state, err)
 		}
 	})
 }

@@ -147,3 +147,15 @@ func Logger(testing.TB) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
+
+// OpenExisting opens the database at a --database URL without migrating it,
+// closed when the test ends: for tests that look at what a command left.
+func OpenExisting(t testing.TB, databaseURL string) *sqldb.DB {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), databaseURL, Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

@@ -1,0 +1,27 @@
+# Tandem's developer tasks. `make help` lists them.
+GO ?= go
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: help run build test test-pg lint bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
+
+run: ## run Tandem with the demo business on SQLite (./tandem-data)
+	$(GO) run ./cmd/tandem serve --demo
+
+build: ## build a static ./tandem binary
+	CGO_ENABLED=0 $(GO) build -trimpath -o tandem ./cmd/tandem
+
+test: ## run every test (PostgreSQL too when a server answers on 127.0.0.1:5432)
+	$(GO) test ./...
+
+test-pg: ## run every test, requiring PostgreSQL (PG_URL)
+	TANDEM_TEST_POSTGRES='$(PG_URL)' $(GO) test -race ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+bench: ## run the Go benchmarks (see bench/README.md for recorded figures)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
