@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // PartnerKind says whether a partner is a person or a company.
@@ -56,12 +55,8 @@ type Partner struct {
 // Validate checks a partner's fields, normalises the email to lower case and
 // fills the defaults (a person, a referral partner, applied).
 func (p *Partner) Validate() error {
-	p.Name = strings.TrimSpace(p.Name)
-	switch n := utf8.RuneCountInString(p.Name); {
-	case n == 0:
-		return Invalidf("name", "Name is required.")
-	case n > 200:
-		return Invalidf("name", "Name must be at most 200 characters.")
+	if err := requireText("name", "Name", &p.Name, 200); err != nil {
+		return err
 	}
 	email, err := NormalizeEmail(p.Email)
 	if err != nil {

@@ -62,12 +62,8 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
 // Validate checks a program's fields and fills defaults for the ones left
 // empty (time zone UTC, last-click attribution, a 30-day cookie, active).
 func (p *Program) Validate() error {
-	p.Name = strings.TrimSpace(p.Name)
-	switch n := utf8.RuneCountInString(p.Name); {
-	case n == 0:
-		return Invalidf("name", "Name is required.")
-	case n > 120:
-		return Invalidf("name", "Name must be at most 120 characters.")
+	if err := requireText("name", "Name", &p.Name, 120); err != nil {
+		return err
 	}
 	if !slugPattern.MatchString(p.Slug) {
 		return Invalidf("slug", "Slug must be 1 to 64 lowercase letters, digits or dashes, not starting or ending with a dash.")
@@ -105,6 +101,18 @@ func (p *Program) Validate() error {
 	case ProgramActive, ProgramArchived:
 	default:
 		return Invalidf("status", "Status must be active or archived.")
+	}
+	return nil
+}
+
+// requireText trims *s and checks that it is present and at most max characters.
+func requireText(field, label string, s *string, max int) error {
+	*s = strings.TrimSpace(*s)
+	switch n := utf8.RuneCountInString(*s); {
+	case n == 0:
+		return Invalidf(field, "%s is required.", label)
+	case n > max:
+		return Invalidf(field, "%s must be at most %d characters.", label, max)
 	}
 	return nil
 }
