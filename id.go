@@ -13,6 +13,10 @@ const (
 	PrefixPartner    = "prt"
 	PrefixMembership = "mem"
 	PrefixAudit      = "aud"
+	PrefixUser       = "usr"
+	PrefixPartnerUsr = "ptu"
+	PrefixAPIKey     = "key"
+	PrefixEmail      = "eml"
 )
 
 // NewID returns a fresh random ID with the given prefix, e.g. "prt_4kz…".

@@ -14,3 +14,19 @@ type AuditRetentionJob struct{}
 
 // Kind implements Job.
 func (AuditRetentionJob) Kind() string { return "audit_retention" }
+
+// SendEmailJob sends one email from the outbox. It is idempotent: an email
+// already sent is not sent again.
+type SendEmailJob struct {
+	EmailID string `json:"email_id"`
+}
+
+// Kind implements Job.
+func (SendEmailJob) Kind() string { return "send_email" }
+
+// SessionCleanupJob deletes expired sessions and one-time links, and old rate
+// limit windows. It runs hourly.
+type SessionCleanupJob struct{}
+
+// Kind implements Job.
+func (SessionCleanupJob) Kind() string { return "session_cleanup" }

@@ -55,7 +55,7 @@ type Partner struct {
 // Validate checks a partner's fields, normalises the email to lower case and
 // fills the defaults (a person, a referral partner, applied).
 func (p *Partner) Validate() error {
-	if err := requireText("name", "Name", &p.Name, 200); err != nil {
+	if err := RequireText("name", "Name", &p.Name, 200); err != nil {
 		return err
 	}
 	email, err := NormalizeEmail(p.Email)

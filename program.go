@@ -62,7 +62,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
 // Validate checks a program's fields and fills defaults for the ones left
 // empty (time zone UTC, last-click attribution, a 30-day cookie, active).
 func (p *Program) Validate() error {
-	if err := requireText("name", "Name", &p.Name, 120); err != nil {
+	if err := RequireText("name", "Name", &p.Name, 120); err != nil {
 		return err
 	}
 	if !slugPattern.MatchString(p.Slug) {
@@ -105,8 +105,8 @@ func (p *Program) Validate() error {
 	return nil
 }
 
-// requireText trims *s and checks that it is present and at most max characters.
-func requireText(field, label string, s *string, max int) error {
+// RequireText trims *s and checks that it is present and at most max characters.
+func RequireText(field, label string, s *string, max int) error {
 	*s = strings.TrimSpace(*s)
 	switch n := utf8.RuneCountInString(*s); {
 	case n == 0:

@@ -239,6 +239,9 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// isNoRows reports whether err is sql.ErrNoRows.
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
 // ms converts a time to the stored form: Unix milliseconds.
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
