@@ -14,7 +14,17 @@ import (
 type Services struct {
 	Programs tandem.ProgramService
 	Partners tandem.PartnerService
+	Accounts tandem.AccountService
 }
+
+// Demo sign-in details, printed by `tandem demo` so a new user can look
+// around both UIs at once. They exist only in demo data.
+const (
+	OwnerEmail      = "owner@fjordline.example"
+	OwnerPassword   = "tandem-demo-owner"
+	PartnerEmail    = "ingrid@nordvik-consulting.example"
+	PartnerPassword = "tandem-demo-partner"
+)
 
 // Summary says what Seed created.
 type Summary struct {
@@ -86,6 +96,11 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	if len(existing) > 0 {
 		return nil, ErrNotEmpty
 	}
+	owner, err := s.Accounts.CreateOwner(ctx, OwnerEmail, "Frida Fjord", OwnerPassword)
+	if err != nil {
+		return nil, fmt.Errorf("demo owner: %w", err)
+	}
+	ctx = tandem.WithActor(ctx, tandem.Actor{Kind: tandem.ActorUser, ID: owner.ID})
 	sum := &Summary{ByStatus: map[tandem.MembershipStatus]int{}}
 	programs := map[string]*tandem.Program{}
 	for _, p := range []tandem.Program{referralProgram, affiliateProgram} {
@@ -101,6 +116,11 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			return nil, fmt.Errorf("demo partner %s: %w", p.Email, err)
 		}
 		sum.Partners++
+		if p.Email == PartnerEmail {
+			if err := addPartnerUser(ctx, s.Accounts, p); err != nil {
+				return nil, err
+			}
+		}
 		for _, slug := range []string{ref, aff} {
 			status, ok := dp.status[slug]
 			if !ok {
@@ -113,6 +133,19 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// addPartnerUser lets the demo partner sign in to the portal with a password.
+func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tandem.Partner) error {
+	pu, err := accounts.CreatePartnerUser(ctx, p.ID, p.Email, p.Name)
+	if err != nil {
+		return fmt.Errorf("demo partner user: %w", err)
+	}
+	principal := tandem.Principal{Kind: tandem.PrincipalPartner, ID: pu.ID}
+	if _, err := accounts.SetPassword(ctx, principal, "", PartnerPassword); err != nil {
+		return fmt.Errorf("demo partner password: %w", err)
+	}
+	return nil
 }
 
 // join adds the partner to the program and walks the membership to the

@@ -14,7 +14,7 @@ func TestSeed(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db)}
+		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +41,13 @@ func TestSeed(t *testing.T) {
 			if byStatus[st] == 0 || byStatus[st] != sum.ByStatus[st] {
 				t.Errorf("%s memberships: stored %d, summary %d; want equal and > 0", st, byStatus[st], sum.ByStatus[st])
 			}
+		}
+		// The printed sign-in details work.
+		if _, err := s.Accounts.SignInWithPassword(ctx, tandem.PrincipalUser, demo.OwnerEmail, demo.OwnerPassword); err != nil {
+			t.Errorf("demo owner cannot sign in: %v", err)
+		}
+		if _, err := s.Accounts.SignInWithPassword(ctx, tandem.PrincipalPartner, demo.PartnerEmail, demo.PartnerPassword); err != nil {
+			t.Errorf("demo partner cannot sign in: %v", err)
 		}
 		// The demo never writes into a database that has data.
 		if _, err := demo.Seed(ctx, s); err != demo.ErrNotEmpty {

@@ -11,10 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tandem-prm/tandem"
 )
 
 // Database is what the server needs of the store to report readiness.
@@ -33,6 +37,21 @@ type Server struct {
 	metrics  *metrics
 	db       Database
 	gatherer prometheus.Gatherer
+	services Services
+	sessions *scs.SessionManager
+	csrf     *http.CrossOriginProtection
+	baseURL  string
+}
+
+// Services are the domain services the handlers call.
+type Services struct {
+	Programs    tandem.ProgramService
+	Partners    tandem.PartnerService
+	Audit       tandem.AuditService
+	Accounts    tandem.AccountService
+	RateLimiter tandem.RateLimiter
+	// Sessions stores web sessions; nil keeps them in memory (tests only).
+	Sessions scs.Store
 }
 
 // Config configures a Server.
@@ -41,6 +60,10 @@ type Config struct {
 	DB       Database
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // the server registers its own metrics and serves all of it
+	// BaseURL is the public URL of the server, e.g. https://partners.example.com.
+	// Session cookies are Secure when it starts with https://.
+	BaseURL  string
+	Services Services
 }
 
 // NewServer returns a server with its routes; call Open to listen.
@@ -50,7 +73,15 @@ func NewServer(cfg Config) (*Server, error) {
 		logger:   cfg.Logger,
 		db:       cfg.DB,
 		gatherer: cfg.Registry,
+		services: cfg.Services,
+		sessions: newSessionManager(cfg.Services.Sessions, strings.HasPrefix(cfg.BaseURL, "https://")),
+		csrf:     http.NewCrossOriginProtection(),
+		baseURL:  cfg.BaseURL,
 	}
+	s.sessions.ErrorFunc = s.Error
+	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Error(w, r, tandem.Errorf(tandem.EFORBIDDEN, "This form was sent from another site, so it was refused."))
+	}))
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registry); err != nil {
 		return nil, err
@@ -72,6 +103,11 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)}))
+	s.mux.HandleFunc("GET /static/{hash}/{file}", s.handleStatic)
+	s.authRoutes()
+	s.adminRoutes()
+	s.portalRoutes()
+	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }
 

@@ -106,9 +106,9 @@ func TestUnknownAPIRouteIsAJSONProblem(t *testing.T) {
 	if p.Status != 404 || p.Code != "not_found" || p.RequestID != resp.Header.Get("X-Request-ID") || p.RequestID == "" || p.Instance != "/api/v1/nothing-here" {
 		t.Errorf("problem = %+v", p)
 	}
-	// A browser gets text, not JSON, for a page that does not exist.
+	// A browser gets a page, not JSON, with the request ID to quote.
 	resp, body = get(t, ts.URL+"/nowhere", "Accept", "text/html")
-	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || !strings.Contains(body, "Request ID: ") {
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "Request ID: <code>"+resp.Header.Get("X-Request-ID")) {
 		t.Errorf("page 404 = %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 }

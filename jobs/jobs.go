@@ -1,6 +1,7 @@
 // Package jobs runs Tandem's background work on River: the workers for each
-// tandem.Job kind, the periodic schedule (audit retention now; hold release,
-// payout schedules and rollups later), and the metrics of what ran.
+// tandem.Job kind (emails from the outbox, audit retention, session cleanup;
+// hold release, payout schedules and rollups later), the periodic schedule,
+// and the metrics of what ran.
 //
 // Jobs are enqueued with sqldb.Enqueue inside the transaction of the business
 // write that asks for them. River takes each job with a row lock, so several
@@ -21,6 +22,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/mail"
 	"github.com/tandem-prm/tandem/sqldb"
 )
 
@@ -37,11 +39,17 @@ type Config struct {
 	// Registerer receives the job metrics; nil registers none.
 	Registerer prometheus.Registerer
 	Now        tandem.Clock
+	// Mailer sends the outbox's emails.
+	Mailer mail.Sender
+	// BaseURL is the server's public URL, which links in emails start with.
+	BaseURL string
 }
 
 // Services are what the workers act through.
 type Services struct {
-	Audit tandem.AuditService
+	Audit    tandem.AuditService
+	Emails   tandem.EmailService
+	Accounts tandem.AccountService
 }
 
 // Runner works the queue of one tandem instance.
@@ -93,6 +101,8 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &auditRetentionWorker{audit: services.Audit, retention: cfg.AuditRetention, now: cfg.Now})
+	river.AddWorker(workers, &sendEmailWorker{emails: services.Emails, sender: cfg.Mailer, baseURL: cfg.BaseURL, logger: cfg.Logger})
+	river.AddWorker(workers, &sessionCleanupWorker{accounts: services.Accounts})
 	if extra != nil {
 		extra(workers)
 	}
@@ -115,14 +125,17 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 // periodicJobs is Tandem's schedule. Each is unique per period, so a leader
 // change or a restart does not run one twice in its period.
 func periodicJobs() []*river.PeriodicJob {
-	daily := func(job tandem.Job) *river.PeriodicJob {
-		return river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+	every := func(interval time.Duration, job tandem.Job) *river.PeriodicJob {
+		return river.NewPeriodicJob(river.PeriodicInterval(interval),
 			func() (river.JobArgs, *river.InsertOpts) {
-				return job, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+				return job, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
 			},
 			&river.PeriodicJobOpts{ID: job.Kind(), RunOnStart: true})
 	}
-	return []*river.PeriodicJob{daily(tandem.AuditRetentionJob{})}
+	return []*river.PeriodicJob{
+		every(24*time.Hour, tandem.AuditRetentionJob{}),
+		every(time.Hour, tandem.SessionCleanupJob{}),
+	}
 }
 
 // measure is River middleware that counts and times every job worked here.

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/mail"
 	"github.com/tandem-prm/tandem/sqldb"
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
 )
@@ -59,7 +60,11 @@ func newTestRunner(t *testing.T, db *sqldb.DB, name string, rec *recorder, cfg C
 	t.Helper()
 	cfg.Logger = sqldbtest.Logger(t)
 	cfg.PollInterval = 50 * time.Millisecond
-	r, err := newRunner(db, Services{Audit: sqldb.NewAuditService(db)}, cfg, func(w *river.Workers) {
+	if cfg.Mailer == nil {
+		cfg.Mailer = mail.NewDirSender(t.TempDir())
+	}
+	services := Services{Audit: sqldb.NewAuditService(db), Emails: sqldb.NewEmailService(db), Accounts: sqldb.NewAccountService(db)}
+	r, err := newRunner(db, services, cfg, func(w *river.Workers) {
 		river.AddWorker(w, &probeWorker{name: name, rec: rec})
 	})
 	if err != nil {

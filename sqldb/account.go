@@ -19,10 +19,12 @@ func NewAccountService(db *DB) *AccountService { return &AccountService{db: db} 
 
 // linkEmail is the data of the emails that carry a one-time link; the
 // sender turns LinkPath into an absolute Link with the server's base URL.
+// Every field is always present, so templates never meet a missing key.
 type linkEmail struct {
 	RecipientName string
 	LinkPath      string
 	ExpiresIn     string
+	ProductName   string
 	InviterName   string
 	Role          string
 }

@@ -3,7 +3,6 @@ package sqldb_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -13,26 +12,6 @@ import (
 	"github.com/tandem-prm/tandem/sqldb"
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
 )
-
-// queuedLink returns the token of the newest link emailed to the address
-// with the template, or "" if none was queued.
-func queuedLink(t *testing.T, db *sqldb.DB, to, template string) string {
-	t.Helper()
-	var data string
-	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
-		return tx.QueryRow(`SELECT data FROM emails WHERE to_address = $1 AND template = $2 ORDER BY created_at DESC, id DESC LIMIT 1`, to, template).Scan(&data)
-	})
-	if err == sql.ErrNoRows {
-		return ""
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	var fields struct{ LinkPath string }
-	if err := json.Unmarshal([]byte(data), &fields); err != nil {
-		t.Fatal(err)
-	}
-	return fields.LinkPath[strings.LastIndex(fields.LinkPath, "/")+1:]
-}
 
 func countEmails(t *testing.T, db *sqldb.DB) int {
 	t.Helper()
@@ -80,7 +59,7 @@ func TestSetupInviteAndRoles(t *testing.T) {
 		if err != nil || manager.Status != tandem.UserInvited {
 			t.Fatalf("invite = %+v, %v", manager, err)
 		}
-		invite := queuedLink(t, db, "mia@example.com", "user_invite")
+		invite := sqldbtest.LastLink(t, db, "mia@example.com", "user_invite")
 		if invite == "" {
 			t.Fatal("no invitation email queued")
 		}
@@ -104,7 +83,7 @@ func TestSetupInviteAndRoles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AcceptInvite(ctx, queuedLink(t, db, "ada@example.com", "user_invite"), "Ada Admin", "adas own password"); err != nil {
+		if _, err := s.AcceptInvite(ctx, sqldbtest.LastLink(t, db, "ada@example.com", "user_invite"), "Ada Admin", "adas own password"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.InviteUser(ctx, admin.ID, "o2@example.com", tandem.RoleOwner); tandem.ErrorCode(err) != tandem.EFORBIDDEN {
@@ -186,7 +165,7 @@ func TestSignIn(t *testing.T) {
 		if err := s.SendSignInLink(ctx, tandem.PrincipalPartner, "KARI@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		link := queuedLink(t, db, "kari@example.com", "magic_link")
+		link := sqldbtest.LastLink(t, db, "kari@example.com", "magic_link")
 		p, err := s.UseSignInLink(ctx, link)
 		if err != nil || p.Kind != tandem.PrincipalPartner || p.ID != pu.ID {
 			t.Fatalf("UseSignInLink = %+v, %v", p, err)
@@ -197,7 +176,7 @@ func TestSignIn(t *testing.T) {
 		if err := s.SendSignInLink(ctx, tandem.PrincipalPartner, "kari@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		stale := queuedLink(t, db, "kari@example.com", "magic_link")
+		stale := sqldbtest.LastLink(t, db, "kari@example.com", "magic_link")
 		now = now.Add(16 * time.Minute)
 		if _, err := s.UseSignInLink(ctx, stale); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Errorf("expired magic link: %v", err)
@@ -229,7 +208,7 @@ func TestSignIn(t *testing.T) {
 		if err := s.SendPasswordReset(ctx, tandem.PrincipalUser, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		reset := queuedLink(t, db, "owner@example.com", "password_reset")
+		reset := sqldbtest.LastLink(t, db, "owner@example.com", "password_reset")
 		if _, err := s.ResetPassword(ctx, reset, "a brand new password"); err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +240,7 @@ func TestLinkIsUsedOnce(t *testing.T) {
 		if err := s.SendSignInLink(ctx, tandem.PrincipalUser, "owner@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		link := queuedLink(t, db, "owner@example.com", "magic_link")
+		link := sqldbtest.LastLink(t, db, "owner@example.com", "magic_link")
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		ok := 0

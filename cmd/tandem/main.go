@@ -15,13 +15,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // program time zones work on machines without tzdata
+
+	"github.com/tandem-prm/tandem"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
@@ -48,20 +51,22 @@ var commands = []command{
 	{"serve", "run the web server and background jobs", runServe},
 	{"migrate", "apply database migrations (up) or list them (status)", runMigrate},
 	{"demo", "fill an empty database with a demo business", runDemo},
+	{"admin", "manage accounts: admin create --email … makes an owner", runAdmin},
 	{"version", "print the version", runVersion},
 }
 
 // environment is what a command may touch of the outside world; tests give
 // their own.
 type environment struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
 
 // Run runs the tandem command line with args (without the program name) and
 // returns the exit status. Errors are printed as one line on stderr.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	env := &environment{stdout: stdout, stderr: stderr, getenv: getenv}
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	env := &environment{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -88,6 +93,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	fmt.Fprintf(stderr, "tandem: unknown command %q\nRun 'tandem help' for usage.\n", args[0])
 	return exitUsage
+}
+
+// cliError names the field of a bad-input error the way the command line
+// spells it (--email), so the one line says what to fix.
+func cliError(err error) error {
+	if field := tandem.ErrorField(err); field != "" {
+		return fmt.Errorf("--%s: %s", strings.ReplaceAll(field, "_", "-"), tandem.ErrorMessage(err))
+	}
+	if code := tandem.ErrorCode(err); code != tandem.EINTERNAL {
+		return errors.New(tandem.ErrorMessage(err))
+	}
+	return err
 }
 
 func printUsage(w io.Writer) {

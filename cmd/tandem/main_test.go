@@ -18,7 +18,7 @@ import (
 func run(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	code = Run(context.Background(), args, strings.NewReader(env["STDIN"]), &out, &errOut, func(k string) string { return env[k] })
 	return code, out.String(), errOut.String()
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +15,7 @@ import (
 	"github.com/tandem-prm/tandem/demo"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/jobs"
+	"github.com/tandem-prm/tandem/mail"
 	"github.com/tandem-prm/tandem/sqldb"
 )
 
@@ -23,6 +27,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations on start; refuse to start while any are pending")
 	withDemo := fs.Bool("demo", false, "fill an empty database with the demo business on start")
 	retentionDays := fs.Int("audit-retention-days", 730, "days to keep audit log entries; 0 keeps them forever")
+	baseURL := fs.String("base-url", "", "public URL of this server, used in emailed links; https:// makes cookies Secure (default http://LISTEN)")
+	smtpURL := fs.String("smtp-url", "", "SMTP server for email: smtp://USER:PASS@HOST:587 (STARTTLS), smtps://…:465, ?tls=none for local servers; without one, emails are written to DATA-DIR/mail")
+	smtpFrom := fs.String("smtp-from", "Tandem <tandem@localhost>", "sender address of emails")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
 	rest, err := parseFlags(env, fs, args)
 	if err != nil {
@@ -33,6 +40,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	if *retentionDays < 0 {
 		return &usageError{"--audit-retention-days must be 0 or more"}
+	}
+
+	mailer, err := newMailer(*smtpURL, *smtpFrom, sf.dataDir)
+	if err != nil {
+		return err
+	}
+	if *baseURL == "" {
+		*baseURL = "http://" + *listen
+	}
+	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &usageError{fmt.Sprintf("invalid --base-url %q: want http(s)://HOST[:PORT]", *baseURL)}
 	}
 
 	db, logger, err := sf.openStore(ctx, env)
@@ -64,15 +82,21 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
+		Mailer:         mailer,
+		BaseURL:        *baseURL,
 	})
 	if err != nil {
 		return err
 	}
-	server, err := tandemhttp.NewServer(tandemhttp.Config{Addr: *listen, DB: db, Logger: logger, Registry: reg})
+	server, err := tandemhttp.NewServer(tandemhttp.Config{Addr: *listen, DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
+		Services: tandemhttp.Services{
+			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
+			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
+		}})
 	if err != nil {
 		return err
 	}
@@ -85,6 +109,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	logger.Info("tandem is running", "url", "http://"+server.Addr().String(), "database", string(db.Dialect()), "version", versionString())
+	if err := printSetupLink(ctx, env, services, *baseURL); err != nil {
+		return err
+	}
 
 	<-ctx.Done()
 	logger.Info("shutting down: finishing in-flight requests and jobs", "timeout", *shutdownTimeout)
@@ -102,6 +129,8 @@ type services struct {
 	programs *sqldb.ProgramService
 	partners *sqldb.PartnerService
 	audit    *sqldb.AuditService
+	accounts *sqldb.AccountService
+	emails   *sqldb.EmailService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -109,16 +138,48 @@ func newServices(db *sqldb.DB) services {
 		programs: sqldb.NewProgramService(db),
 		partners: sqldb.NewPartnerService(db),
 		audit:    sqldb.NewAuditService(db),
+		accounts: sqldb.NewAccountService(db),
+		emails:   sqldb.NewEmailService(db),
 	}
 }
 
-// seedDemo loads the demo business and says what it made.
+// newMailer returns the SMTP sender, or without --smtp-url one that writes
+// emails into DATA-DIR/mail so that sign-in links still reach the user.
+func newMailer(smtpURL, from, dataDir string) (mail.Sender, error) {
+	if smtpURL == "" {
+		return mail.NewDirSender(filepath.Join(dataDir, "mail")), nil
+	}
+	sender, err := mail.NewSMTPSender(smtpURL, from)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return sender, nil
+}
+
+// printSetupLink prints a one-time link that creates the first owner, while
+// there is none.
+func printSetupLink(ctx context.Context, env *environment, s services, baseURL string) error {
+	if has, err := s.accounts.HasOwner(ctx); err != nil || has {
+		return err
+	}
+	token, err := s.accounts.CreateSetupLink(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "No owner account yet. Open this one-time link within 24 hours to create it:\n  %s/setup/%s\n(or run: tandem admin create --email you@example.com)\n",
+		strings.TrimSuffix(baseURL, "/"), token)
+	return nil
+}
+
+// seedDemo loads the demo business and says what it made and how to sign in.
 func seedDemo(ctx context.Context, env *environment, s services) error {
-	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners})
+	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended).\n",
 		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"])
+	fmt.Fprintf(env.stdout, "Sign in to look around (demo data only):\n  admin  /login         %s / %s\n  partner /portal/login %s / %s\n",
+		demo.OwnerEmail, demo.OwnerPassword, demo.PartnerEmail, demo.PartnerPassword)
 	return nil
 }

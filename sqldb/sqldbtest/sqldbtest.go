@@ -7,6 +7,8 @@ package sqldbtest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -158,4 +160,26 @@ func OpenExisting(t testing.TB, databaseURL string) *sqldb.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// LastLink returns the token of the newest one-time link emailed to the
+// address with the template (e.g. "magic_link"), read from the outbox as
+// the mail job would, or "" if none was queued.
+func LastLink(t testing.TB, db *sqldb.DB, to, template string) string {
+	t.Helper()
+	var data string
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		return tx.QueryRow(`SELECT data FROM emails WHERE to_address = $1 AND template = $2
+			ORDER BY created_at DESC, id DESC LIMIT 1`, to, template).Scan(&data)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return ""
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	var fields struct{ LinkPath string }
+	if err := json.Unmarshal([]byte(data), &fields); err != nil {
+		t.Fatal(err)
+	}
+	return fields.LinkPath[strings.LastIndex(fields.LinkPath, "/")+1:]
 }

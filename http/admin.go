@@ -1,0 +1,256 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/tandem-prm/tandem"
+)
+
+func (s *Server) adminRoutes() {
+	s.mux.Handle("GET /admin", s.requireUser(tandem.PermView, s.handleAdminDashboard))
+	s.mux.Handle("GET /admin/programs", s.requireUser(tandem.PermView, s.handleAdminPrograms))
+	s.mux.Handle("GET /admin/partners", s.requireUser(tandem.PermView, s.handleAdminPartners))
+	s.mux.Handle("GET /admin/team", s.requireUser(tandem.PermView, s.handleTeam))
+	s.mux.Handle("POST /admin/team/invite", s.requireUser(tandem.PermManageUsers, s.handleInvite))
+	s.mux.Handle("POST /admin/team/{id}/role", s.requireUser(tandem.PermManageUsers, s.handleSetRole))
+	s.mux.Handle("POST /admin/team/{id}/status", s.requireUser(tandem.PermManageUsers, s.handleSetStatus))
+	s.mux.Handle("GET /admin/api-keys", s.requireUser(tandem.PermManageAPIKeys, s.handleAPIKeys))
+	s.mux.Handle("POST /admin/api-keys", s.requireUser(tandem.PermManageAPIKeys, s.handleCreateAPIKey))
+	s.mux.Handle("POST /admin/api-keys/{id}/revoke", s.requireUser(tandem.PermManageAPIKeys, s.handleRevokeAPIKey))
+	s.mux.Handle("GET /admin/audit", s.requireUser(tandem.PermViewAudit, s.handleAudit))
+	s.mux.Handle("GET /admin/account", s.requireUser(tandem.PermView, s.handleAccount))
+	s.mux.Handle("POST /admin/account/password", s.requireUser(tandem.PermView, s.handleSetPassword))
+}
+
+func (s *Server) handleAdminDashboard(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	programs, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{Status: tandem.ProgramActive})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	partners, err := s.services.Partners.FindPartners(ctx, tandem.PartnerFilter{Limit: 1000})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	memberships, err := s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{Limit: 1000})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	byStatus := map[string]int{}
+	for _, m := range memberships {
+		byStatus[string(m.Status)]++
+	}
+	s.render(w, r, http.StatusOK, "admin_dashboard", &page{Title: "Dashboard", Area: "admin", Data: map[string]any{
+		"Programs": len(programs), "Partners": len(partners), "Memberships": byStatus, "ProgramList": programs,
+	}})
+}
+
+func (s *Server) handleAdminPrograms(w http.ResponseWriter, r *http.Request) {
+	programs, err := s.services.Programs.FindPrograms(r.Context(), tandem.ProgramFilter{})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_programs", &page{Title: "Programs", Area: "admin", Data: programs})
+}
+
+// partnerRow is a partner with the programs it belongs to.
+type partnerRow struct {
+	Partner     *tandem.Partner
+	Memberships []struct {
+		Program string
+		Status  tandem.MembershipStatus
+	}
+}
+
+func (s *Server) handleAdminPartners(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	partners, err := s.services.Partners.FindPartners(ctx, tandem.PartnerFilter{Limit: 1000})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	programs, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	memberships, err := s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{Limit: 1000})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	for _, p := range programs {
+		names[p.ID] = p.Name
+	}
+	rows := make([]*partnerRow, len(partners))
+	byID := map[string]*partnerRow{}
+	for i, p := range partners {
+		rows[i] = &partnerRow{Partner: p}
+		byID[p.ID] = rows[i]
+	}
+	for _, m := range memberships {
+		if row := byID[m.PartnerID]; row != nil {
+			row.Memberships = append(row.Memberships, struct {
+				Program string
+				Status  tandem.MembershipStatus
+			}{names[m.ProgramID], m.Status})
+		}
+	}
+	s.render(w, r, http.StatusOK, "admin_partners", &page{Title: "Partners", Area: "admin", Data: rows})
+}
+
+func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, status int, f *form, fl *flash) {
+	users, err := s.services.Accounts.FindUsers(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, status, "admin_team", &page{Title: "Team", Area: "admin", Form: f, Flash: fl, Data: map[string]any{
+		"Users": users, "Roles": tandem.Roles,
+	}})
+}
+
+func (s *Server) handleTeam(w http.ResponseWriter, r *http.Request) {
+	s.renderTeam(w, r, http.StatusOK, nil, nil)
+}
+
+func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	me := viewerFrom(r.Context()).user
+	u, err := s.services.Accounts.InviteUser(r.Context(), me.ID, r.PostFormValue("email"), tandem.Role(r.PostFormValue("role")))
+	if err != nil {
+		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderTeam(w, r, status, f, fl) })
+		return
+	}
+	s.setFlash(r, "Invitation sent to "+u.Email+".")
+	http.Redirect(w, r, "/admin/team", http.StatusSeeOther)
+}
+
+func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	me := viewerFrom(r.Context()).user
+	u, err := s.services.Accounts.SetUserRole(r.Context(), me.ID, r.PathValue("id"), tandem.Role(r.PostFormValue("role")))
+	s.afterTeamChange(w, r, err, func() string { return u.Email + " is now " + string(u.Role) + "." })
+}
+
+func (s *Server) handleSetStatus(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	me := viewerFrom(r.Context()).user
+	u, err := s.services.Accounts.SetUserStatus(r.Context(), me.ID, r.PathValue("id"), tandem.UserStatus(r.PostFormValue("status")))
+	s.afterTeamChange(w, r, err, func() string { return u.Email + " is now " + string(u.Status) + "." })
+}
+
+func (s *Server) afterTeamChange(w http.ResponseWriter, r *http.Request, err error, done func() string) {
+	if err != nil {
+		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderTeam(w, r, status, f, fl) })
+		return
+	}
+	s.setFlash(r, done())
+	http.Redirect(w, r, "/admin/team", http.StatusSeeOther)
+}
+
+// formError shows a refused form again: an error about a field next to the
+// field, any other user error at the top, and internal errors as an error page.
+func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, rerender func(status int, f *form, fl *flash)) {
+	code := tandem.ErrorCode(err)
+	if code == tandem.EINTERNAL {
+		s.Error(w, r, err)
+		return
+	}
+	f := newForm(r)
+	if field := tandem.ErrorField(err); field != "" {
+		f.errors[field] = tandem.ErrorMessage(err)
+		rerender(statusOf[code], f, nil)
+		return
+	}
+	rerender(statusOf[code], f, &flash{Text: tandem.ErrorMessage(err), Error: true})
+}
+
+func (s *Server) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, newSecret string, f *form, fl *flash) {
+	keys, err := s.services.Accounts.FindAPIKeys(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, status, "admin_api_keys", &page{Title: "API keys", Area: "admin", Form: f, Flash: fl, Data: map[string]any{
+		"Keys": keys, "NewSecret": newSecret,
+	}})
+}
+
+func (s *Server) handleAPIKeys(w http.ResponseWriter, r *http.Request) {
+	s.renderAPIKeys(w, r, http.StatusOK, "", nil, nil)
+}
+
+// handleCreateAPIKey shows the new secret on the page it answers with (not
+// after a redirect), so it never sits in the session.
+func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	me := viewerFrom(r.Context()).user
+	_, secret, err := s.services.Accounts.CreateAPIKey(r.Context(), me.ID, r.PostFormValue("name"), tandem.APIScope(r.PostFormValue("scope")))
+	if err != nil {
+		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderAPIKeys(w, r, status, "", f, fl) })
+		return
+	}
+	s.renderAPIKeys(w, r, http.StatusCreated, secret, nil, &flash{Text: "API key created."})
+}
+
+func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	if err := s.services.Accounts.RevokeAPIKey(r.Context(), r.PathValue("id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.setFlash(r, "API key revoked.")
+	http.Redirect(w, r, "/admin/api-keys", http.StatusSeeOther)
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.services.Audit.FindAuditEntries(r.Context(), tandem.AuditFilter{Limit: 200})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_audit", &page{Title: "Audit log", Area: "admin", Data: entries})
+}
+
+// handleAccount shows the signed-in account's settings, for users and partners.
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
+	s.renderAccount(w, r, http.StatusOK, nil, nil)
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, f *form, fl *flash) {
+	v := viewerFrom(r.Context())
+	area, hasPassword := "admin", false
+	if v.user != nil {
+		hasPassword = v.user.HasPassword
+	} else {
+		area, hasPassword = "portal", v.partnerUser.HasPassword
+	}
+	s.render(w, r, status, "account", &page{Title: "Your account", Area: area, Form: f, Flash: fl, Data: map[string]bool{"HasPassword": hasPassword}})
+}
+
+// handleSetPassword changes the signed-in account's password; other sessions end.
+func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	v := viewerFrom(r.Context())
+	p := tandem.Principal{Kind: tandem.PrincipalKind(s.sessions.GetString(r.Context(), sessKind)), ID: s.sessions.GetString(r.Context(), sessID),
+		Epoch: s.sessions.GetInt64(r.Context(), sessEpoch)}
+	p, err := s.services.Accounts.SetPassword(r.Context(), p, r.PostFormValue("current_password"), r.PostFormValue("password"))
+	if err == nil {
+		err = s.signIn(r.Context(), p)
+	}
+	if err != nil {
+		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderAccount(w, r, status, f, fl) })
+		return
+	}
+	s.setFlash(r, "Password saved. Your other devices are signed out.")
+	area := "/admin/account"
+	if v.user == nil {
+		area = "/portal/account"
+	}
+	http.Redirect(w, r, area, http.StatusSeeOther)
+}

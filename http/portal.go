@@ -1,0 +1,79 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/tandem-prm/tandem"
+)
+
+func (s *Server) portalRoutes() {
+	s.mux.Handle("GET /portal", s.requirePartner(s.handlePortalHome))
+	s.mux.Handle("GET /portal/programs/{id}", s.requirePartner(s.handlePortalProgram))
+	s.mux.Handle("GET /portal/account", s.requirePartner(s.handleAccount))
+	s.mux.Handle("POST /portal/account/password", s.requirePartner(s.handleSetPassword))
+	s.mux.Handle("GET /p/{slug}", s.ui(s.handlePublicProgram))
+}
+
+// membershipView is one of the partner's programs and their place in it.
+type membershipView struct {
+	Program    *tandem.Program
+	Membership *tandem.Membership
+}
+
+// partnerMemberships returns the signed-in partner's memberships: every
+// portal query is scoped to the viewer's own partner, never to an ID from
+// the request.
+func (s *Server) partnerMemberships(r *http.Request, programID string) ([]membershipView, error) {
+	partner := viewerFrom(r.Context()).partner
+	ms, err := s.services.Partners.FindMemberships(r.Context(), tandem.MembershipFilter{PartnerID: partner.ID, ProgramID: programID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]membershipView, 0, len(ms))
+	for _, m := range ms {
+		p, err := s.services.Programs.FindProgramByID(r.Context(), m.ProgramID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, membershipView{Program: p, Membership: m})
+	}
+	return out, nil
+}
+
+func (s *Server) handlePortalHome(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.partnerMemberships(r, "")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "portal_dashboard", &page{Title: "Home", Area: "portal", Data: map[string]any{
+		"Partner": viewerFrom(r.Context()).partner, "Memberships": ms,
+	}})
+}
+
+// handlePortalProgram shows one of the partner's programs. A program the
+// partner is not in does not exist, as far as the partner can tell.
+func (s *Server) handlePortalProgram(w http.ResponseWriter, r *http.Request) {
+	ms, err := s.partnerMemberships(r, r.PathValue("id"))
+	if err == nil && len(ms) == 0 {
+		err = tandem.Errorf(tandem.ENOTFOUND, "Program not found.")
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "portal_program", &page{Title: ms[0].Program.Name, Area: "portal", Data: ms[0]})
+}
+
+// handlePublicProgram is a program's public page.
+func (s *Server) handlePublicProgram(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.services.Programs.FindPrograms(r.Context(), tandem.ProgramFilter{Slug: r.PathValue("slug"), Status: tandem.ProgramActive, Limit: 1})
+	if err == nil && len(ps) == 0 {
+		err = tandem.Errorf(tandem.ENOTFOUND, "There is no program at this address.")
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "public_program", &page{Title: ps[0].Name, Wide: true, Data: ps[0]})
+}
