@@ -89,7 +89,9 @@ func (c *client) do(method, path string, form url.Values, header ...string) resp
 	return response{status: resp.StatusCode, body: string(b), location: resp.Header.Get("Location"), header: resp.Header}
 }
 
-func (c *client) get(path string, header ...string) response { return c.do("GET", path, nil, header...) }
+func (c *client) get(path string, header ...string) response {
+	return c.do("GET", path, nil, header...)
+}
 func (c *client) post(path string, form url.Values, header ...string) response {
 	return c.do("POST", path, form, header...)
 }
