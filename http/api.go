@@ -43,6 +43,15 @@ func (s *Server) apiRoutes() {
 		Summary:     "Describe the API key making the request",
 		Tags:        []string{"Authentication"},
 	}, s.apiMe)
+	huma.Register(api, huma.Operation{
+		OperationID:   "revoke-current-key",
+		Method:        http.MethodDelete,
+		Path:          "/me",
+		Summary:       "Revoke the API key making the request",
+		Description:   "For rotating keys: a deploy that has its new key revokes the old one with it. Needs a write key.",
+		Tags:          []string{"Authentication"},
+		DefaultStatus: http.StatusNoContent,
+	}, s.apiRevokeMe)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same
@@ -125,6 +134,17 @@ type CurrentKey struct {
 		Prefix string          `json:"prefix" doc:"The first characters of the secret" example:"tdk_Ab3dE6gH"`
 		Scope  tandem.APIScope `json:"scope" enum:"read,write" doc:"read: GET only; write: everything"`
 	}
+}
+
+func (s *Server) apiRevokeMe(ctx context.Context, _ *struct{}) (*struct{}, error) {
+	key, ok := ctx.Value(apiKeyKey{}).(*tandem.APIKey)
+	if !ok {
+		return nil, s.apiError(ctx, tandem.Errorf(tandem.EUNAUTHORIZED, "No API key."))
+	}
+	if err := s.services.Accounts.RevokeAPIKey(ctx, key.ID); err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	return nil, nil
 }
 
 func (s *Server) apiMe(ctx context.Context, _ *struct{}) (*CurrentKey, error) {

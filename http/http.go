@@ -56,7 +56,6 @@ type Services struct {
 
 // Config configures a Server.
 type Config struct {
-	Addr     string // host:port to listen on; port 0 picks a free one
 	DB       Database
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // the server registers its own metrics and serves all of it
@@ -66,7 +65,7 @@ type Config struct {
 	Services Services
 }
 
-// NewServer returns a server with its routes; call Open to listen.
+// NewServer returns a server with its routes; call Serve to serve.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		mux:      http.NewServeMux(),
@@ -88,7 +87,6 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.routes()
 	s.server = &http.Server{
-		Addr:              cfg.Addr,
 		Handler:           s.withRequestID(s.observe(securityHeaders(s.recoverPanics(s.mux)))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -114,19 +112,14 @@ func (s *Server) routes() {
 // Handler returns the server's full handler chain, for tests.
 func (s *Server) Handler() http.Handler { return s.server.Handler }
 
-// Open starts listening and serving in the background.
-func (s *Server) Open() error {
-	ln, err := net.Listen("tcp", s.server.Addr)
-	if err != nil {
-		return err
-	}
+// Serve serves on the listener in the background.
+func (s *Server) Serve(ln net.Listener) {
 	s.listener = ln
 	go func() {
 		if err := s.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("http server stopped", "err", err)
 		}
 	}()
-	return nil
 }
 
 // Addr returns the address the server listens on, once open.

@@ -144,3 +144,31 @@ func TestNewerDatabaseIsRefusedUntouched(t *testing.T) {
 		t.Errorf("partners after refusals = %d, %v; want the demo's 12", len(partners), err)
 	}
 }
+
+func TestAdminCreate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"TANDEM_DATA_DIR": dir}
+	if code, _, stderr := run(t, env, "admin", "create", "--email", "not-an-email", "--password", "a long password"); code != exitError || !strings.Contains(stderr, "--email: Email must be a valid address") {
+		t.Errorf("bad email: %d %q; want the --email flag named", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "admin", "create", "--email", "boss@example.com", "--password", "short"); code != exitError || !strings.Contains(stderr, "--password: Password must be at least 10 characters") {
+		t.Errorf("short password: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "admin", "create"); code != exitUsage || !strings.Contains(stderr, "--email is required") {
+		t.Errorf("no email: %d %q", code, stderr)
+	}
+	env["STDIN"] = "piped in password\n"
+	code, stdout, stderr := run(t, env, "admin", "create", "--email", "Boss@Example.com")
+	if code != exitOK || !strings.Contains(stdout, "Owner boss@example.com created") {
+		t.Fatalf("create: %d %q %q", code, stdout, stderr)
+	}
+	db := sqldbtest.OpenExisting(t, "sqlite:"+filepath.Join(dir, "tandem.db"))
+	p, err := sqldb.NewAccountService(db).SignInWithPassword(context.Background(), tandem.PrincipalUser, "boss@example.com", "piped in password")
+	if err != nil || p.Kind != tandem.PrincipalUser {
+		t.Errorf("the new owner cannot sign in: %v", err)
+	}
+	if code, _, stderr := run(t, env, "admin", "create", "--email", "boss@example.com", "--password", "another password"); code != exitError || !strings.Contains(stderr, "--email: A user with this email already exists.") {
+		t.Errorf("duplicate: %d %q", code, stderr)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -46,11 +47,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *baseURL == "" {
-		*baseURL = "http://" + *listen
-	}
-	if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &usageError{fmt.Sprintf("invalid --base-url %q: want http(s)://HOST[:PORT]", *baseURL)}
+	if *baseURL != "" {
+		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &usageError{fmt.Sprintf("invalid --base-url %q: want http(s)://HOST[:PORT]", *baseURL)}
+		}
 	}
 
 	db, logger, err := sf.openStore(ctx, env)
@@ -75,6 +75,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", *listen, err)
+	}
+	defer ln.Close()
+	if *baseURL == "" {
+		*baseURL = "http://" + ln.Addr().String()
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	write, read := db.Pools()
@@ -92,7 +101,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	server, err := tandemhttp.NewServer(tandemhttp.Config{Addr: *listen, DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
+	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
@@ -100,9 +109,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := server.Open(); err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", *listen, err)
-	}
+	server.Serve(ln)
 	// The runner outlives ctx (cancelled by SIGTERM) so that Stop below can
 	// let running jobs finish instead of cancelling them.
 	if err := runner.Start(context.WithoutCancel(ctx)); err != nil {

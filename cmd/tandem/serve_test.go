@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"io"
@@ -49,10 +50,29 @@ func tandemBinary(t *testing.T) string {
 
 // process is a running `tandem serve`.
 type process struct {
-	cmd  *exec.Cmd
-	url  string
-	logs chan map[string]any // every JSON log line after start-up
-	done chan error
+	cmd    *exec.Cmd
+	url    string
+	logs   chan map[string]any // every JSON log line after start-up
+	done   chan error
+	stdout *lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for the process's writes and the test's reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startServe(t *testing.T, args ...string) *process {
@@ -63,11 +83,12 @@ func startServe(t *testing.T, args ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = io.Discard
+	out := &lockedBuffer{}
+	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, logs: make(chan map[string]any, 1000), done: make(chan error, 1)}
+	p := &process{cmd: cmd, logs: make(chan map[string]any, 1000), done: make(chan error, 1), stdout: out}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -230,5 +251,23 @@ func waitForLog(t *testing.T, p *process, msg string) {
 		case <-timeout:
 			t.Fatalf("no log line %q", msg)
 		}
+	}
+}
+
+// Without an owner, serve prints a one-time setup link that works.
+func TestServePrintsSetupLink(t *testing.T) {
+	t.Parallel()
+	p := startServe(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.stdout.String(), "/setup/") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no setup link in stdout: %q", p.stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	out := p.stdout.String()
+	link := strings.Fields(out[strings.Index(out, p.url+"/setup/"):])[0]
+	if code, body := httpGet(t, link); code != 200 || !strings.Contains(body, "Create owner account") {
+		t.Errorf("setup link %s = %d", link, code)
 	}
 }

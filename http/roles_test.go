@@ -1,0 +1,143 @@
+package http_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/sqldb"
+	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
+)
+
+// Every admin route is checked on the server against the role: a table of
+// routes × roles, each cell the status the role must get.
+func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "http://127.0.0.1")
+		ctx := context.Background()
+		owner, err := a.accounts.CreateOwner(ctx, "owner@example.com", "Olivia", "password of owner@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients := map[tandem.Role]*client{tandem.RoleOwner: a.client()}
+		clients[tandem.RoleOwner].signIn(tandem.PrincipalUser, "owner@example.com", "password of owner@example.com")
+		for _, role := range []tandem.Role{tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly} {
+			email := string(role) + "@example.com"
+			a.user(owner.ID, email, role)
+			clients[role] = a.client()
+			clients[role].signIn(tandem.PrincipalUser, email, "password of "+email)
+		}
+		// A user for the team-change routes to act on.
+		a.user(owner.ID, "target@example.com", tandem.RoleReadOnly)
+		users, _ := a.accounts.FindUsers(ctx)
+		var target string
+		for _, u := range users {
+			if u.Email == "target@example.com" {
+				target = u.ID
+			}
+		}
+		key, _, err := a.accounts.CreateAPIKey(ctx, owner.ID, "matrix", tandem.ScopeRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		const ok, redirect, forbidden = 200, 303, 403
+		roles := []tandem.Role{tandem.RoleOwner, tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly}
+		for _, tt := range []struct {
+			method, path string
+			form         url.Values
+			want         [5]int // owner, admin, manager, finance, read_only
+		}{
+			{"GET", "/admin", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/programs", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/partners", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/team", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/account", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/api-keys", nil, [5]int{ok, ok, forbidden, forbidden, forbidden}},
+			{"GET", "/admin/audit", nil, [5]int{ok, forbidden, forbidden, forbidden, forbidden}},
+			{"POST", "/admin/team/invite", url.Values{"email": {"new-%s@example.com"}, "role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
+			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
+			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},
+			{"POST", "/admin/api-keys/" + key.ID + "/revoke", nil, [5]int{redirect, 404, forbidden, forbidden, forbidden}},
+		} {
+			for i, role := range roles {
+				form := url.Values{}
+				for k, v := range tt.form {
+					form[k] = []string{strings.ReplaceAll(v[0], "%s", string(role))}
+				}
+				if tt.method == "GET" {
+					form = nil
+				}
+				r := clients[role].do(tt.method, tt.path, form)
+				if r.status != tt.want[i] {
+					t.Errorf("%s %s as %s = %d; want %d", tt.method, tt.path, role, r.status, tt.want[i])
+				}
+				if r.status == forbidden && !strings.Contains(r.body, fmt.Sprintf("Your role (%s) does not allow this.", role)) {
+					t.Errorf("%s %s as %s: the refusal does not say why", tt.method, tt.path, role)
+				}
+			}
+		}
+		// The UI hides what the role may not do.
+		if r := clients[tandem.RoleReadOnly].get("/admin/team"); strings.Contains(r.body, "Invite a teammate") || strings.Contains(r.body, `href="/admin/audit"`) {
+			t.Error("a read-only user sees the invite form or the audit log link")
+		}
+		if r := clients[tandem.RoleOwner].get("/admin/team"); !strings.Contains(r.body, "Invite a teammate") || !strings.Contains(r.body, `href="/admin/audit"`) {
+			t.Error("the owner does not see the invite form or the audit log link")
+		}
+		// Admins may not make owners, even by posting the form by hand.
+		if r := clients[tandem.RoleAdmin].post("/admin/team/invite", url.Values{"email": {"o2@example.com"}, "role": {"owner"}}); r.status != forbidden {
+			t.Errorf("admin invites an owner = %d; want 403", r.status)
+		}
+		// Partners have no business in the admin, nor users in the portal.
+		partner := a.client()
+		a.partnerIn("matrix", "p@example.com")
+		partner.signIn(tandem.PrincipalPartner, "p@example.com", "password of p@example.com")
+		if r := partner.get("/admin"); r.status != redirect || !strings.HasPrefix(r.location, "/login") {
+			t.Errorf("partner opens /admin = %d %q", r.status, r.location)
+		}
+		if r := partner.post("/admin/team/invite", url.Values{"email": {"x@example.com"}, "role": {"owner"}}); r.status != http.StatusUnauthorized {
+			t.Errorf("partner posts an invitation = %d; want 401", r.status)
+		}
+		if r := clients[tandem.RoleOwner].get("/portal"); r.status != redirect || !strings.HasPrefix(r.location, "/portal/login") {
+			t.Errorf("owner opens /portal = %d %q", r.status, r.location)
+		}
+	})
+}
+
+// A partner sees only its own data: every portal route is tried with a
+// second partner's IDs.
+func TestPartnersSeeOnlyTheirOwnData(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "http://127.0.0.1")
+		mine := a.partnerIn("mine", "me@example.com")
+		theirs := a.partnerIn("theirs", "them@example.com")
+		me := a.client()
+		me.signIn(tandem.PrincipalPartner, "me@example.com", "password of me@example.com")
+
+		if r := me.get("/portal"); r.status != 200 || !strings.Contains(r.body, "Program mine") || strings.Contains(r.body, "Program theirs") {
+			t.Errorf("portal home = %d, shows another partner's program: %v", r.status, strings.Contains(r.body, "Program theirs"))
+		}
+		if r := me.get("/portal/programs/" + mine.ID); r.status != 200 {
+			t.Errorf("own program = %d", r.status)
+		}
+		for _, path := range []string{"/portal/programs/" + theirs.ID, "/portal/programs/prg_doesnotexist"} {
+			if r := me.get(path); r.status != 404 || strings.Contains(r.body, "Program theirs") {
+				t.Errorf("%s = %d; want 404 with nothing of theirs", path, r.status)
+			}
+		}
+		// Account pages act on the signed-in partner user only.
+		if r := me.get("/portal/account"); r.status != 200 || strings.Contains(r.body, "them@example.com") {
+			t.Errorf("account page = %d", r.status)
+		}
+		if r := me.post("/portal/account/password", url.Values{"current_password": {"password of me@example.com"}, "password": {"my brand new password"}}); r.status != 303 {
+			t.Fatalf("change own password = %d", r.status)
+		}
+		a.client().signIn(tandem.PrincipalPartner, "them@example.com", "password of them@example.com") // theirs unchanged
+	})
+}
