@@ -22,29 +22,42 @@ func (s *Server) adminRoutes() {
 	s.mux.Handle("POST /admin/account/password", s.requireUser(tandem.PermView, s.handleSetPassword))
 }
 
-func (s *Server) handleAdminDashboard(w http.ResponseWriter, r *http.Request) {
+// directory is every program, partner and membership: what the dashboard
+// and the partner list show. (Paginated lists arrive with the programs work.)
+type directory struct {
+	programs    []*tandem.Program
+	partners    []*tandem.Partner
+	memberships []*tandem.Membership
+}
+
+func (s *Server) loadDirectory(r *http.Request, programs tandem.ProgramFilter) (*directory, error) {
 	ctx := r.Context()
-	programs, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{Status: tandem.ProgramActive})
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	var d directory
+	var err error
+	if d.programs, err = s.services.Programs.FindPrograms(ctx, programs); err != nil {
+		return nil, err
 	}
-	partners, err := s.services.Partners.FindPartners(ctx, tandem.PartnerFilter{Limit: 1000})
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	if d.partners, err = s.services.Partners.FindPartners(ctx, tandem.PartnerFilter{Limit: 1000}); err != nil {
+		return nil, err
 	}
-	memberships, err := s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{Limit: 1000})
+	if d.memberships, err = s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{Limit: 1000}); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func (s *Server) handleAdminDashboard(w http.ResponseWriter, r *http.Request) {
+	d, err := s.loadDirectory(r, tandem.ProgramFilter{Status: tandem.ProgramActive})
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	byStatus := map[string]int{}
-	for _, m := range memberships {
+	for _, m := range d.memberships {
 		byStatus[string(m.Status)]++
 	}
 	s.render(w, r, http.StatusOK, "admin_dashboard", &page{Title: "Dashboard", Area: "admin", Data: map[string]any{
-		"Programs": len(programs), "Partners": len(partners), "Memberships": byStatus, "ProgramList": programs,
+		"Programs": len(d.programs), "Partners": len(d.partners), "Memberships": byStatus, "ProgramList": d.programs,
 	}})
 }
 
@@ -60,45 +73,34 @@ func (s *Server) handleAdminPrograms(w http.ResponseWriter, r *http.Request) {
 // partnerRow is a partner with the programs it belongs to.
 type partnerRow struct {
 	Partner     *tandem.Partner
-	Memberships []struct {
-		Program string
-		Status  tandem.MembershipStatus
-	}
+	Memberships []programStatus
+}
+
+// programStatus is a partner's status in one program, by the program's name.
+type programStatus struct {
+	Program string
+	Status  tandem.MembershipStatus
 }
 
 func (s *Server) handleAdminPartners(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	partners, err := s.services.Partners.FindPartners(ctx, tandem.PartnerFilter{Limit: 1000})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	programs, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	memberships, err := s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{Limit: 1000})
+	d, err := s.loadDirectory(r, tandem.ProgramFilter{})
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	names := map[string]string{}
-	for _, p := range programs {
+	for _, p := range d.programs {
 		names[p.ID] = p.Name
 	}
-	rows := make([]*partnerRow, len(partners))
+	rows := make([]*partnerRow, len(d.partners))
 	byID := map[string]*partnerRow{}
-	for i, p := range partners {
+	for i, p := range d.partners {
 		rows[i] = &partnerRow{Partner: p}
 		byID[p.ID] = rows[i]
 	}
-	for _, m := range memberships {
+	for _, m := range d.memberships {
 		if row := byID[m.PartnerID]; row != nil {
-			row.Memberships = append(row.Memberships, struct {
-				Program string
-				Status  tandem.MembershipStatus
-			}{names[m.ProgramID], m.Status})
+			row.Memberships = append(row.Memberships, programStatus{names[m.ProgramID], m.Status})
 		}
 	}
 	s.render(w, r, http.StatusOK, "admin_partners", &page{Title: "Partners", Area: "admin", Data: rows})
