@@ -2,7 +2,7 @@
 GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run build test test-pg lint bench
+.PHONY: help run build test test-pg e2e lint bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ test: ## run every test (PostgreSQL too when a server answers on 127.0.0.1:5432)
 
 test-pg: ## run every test, requiring PostgreSQL (PG_URL)
 	TANDEM_TEST_POSTGRES='$(PG_URL)' $(GO) test -race ./...
+
+e2e: ## run the browser tests (needs node 20+, chromium at /usr/bin/chromium)
+	npm ci --prefix e2e --no-audit --no-fund
+	$(GO) test -count=1 -v ./e2e/
 
 lint: ## go vet and gofmt
 	$(GO) vet ./...

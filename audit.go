@@ -54,7 +54,9 @@ type AuditEntry struct {
 // AuditFilter selects audit entries. Zero fields match everything.
 type AuditFilter struct {
 	EntityID string
-	Limit    int
+	// Before, an entry ID, asks for the page of entries older than it.
+	Before string
+	Limit  int
 }
 
 // AuditService reads and prunes the audit log. Entries are written by the

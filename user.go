@@ -93,6 +93,14 @@ type User struct {
 	LastLoginAt time.Time  `json:"last_login_at,omitzero"`
 }
 
+// DisplayName is the user's name, or their email while they have none.
+func (u *User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
 // PartnerUser is a person who signs in to the partner portal for a partner;
 // a partner (a company) may have several.
 type PartnerUser struct {

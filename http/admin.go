@@ -210,14 +210,53 @@ func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/api-keys", http.StatusSeeOther)
 }
 
+// auditPage is how many audit entries one page shows.
+const auditPage = 50
+
+// auditRow is an audit entry with its actor named.
+type auditRow struct {
+	*tandem.AuditEntry
+	Actor string
+}
+
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	entries, err := s.services.Audit.FindAuditEntries(r.Context(), tandem.AuditFilter{Limit: 200})
+	ctx := r.Context()
+	entries, err := s.services.Audit.FindAuditEntries(ctx, tandem.AuditFilter{Limit: auditPage, Before: r.FormValue("before")})
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_audit", &page{Title: "Audit log", Area: "admin", Data: entries})
+	users, err := s.services.Accounts.FindUsers(ctx)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	keys, err := s.services.Accounts.FindAPIKeys(ctx)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	names := map[string]string{"": "Tandem"}
+	for _, u := range users {
+		names[u.ID] = u.DisplayName()
+	}
+	for _, k := range keys {
+		names[k.ID] = "API key " + k.Name
+	}
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		rows[i] = auditRow{AuditEntry: e, Actor: names[e.ActorID]}
+		if rows[i].Actor == "" {
+			rows[i].Actor = string(e.ActorKind) + " " + e.ActorID
+		}
+	}
+	older := ""
+	if len(entries) == auditPage {
+		older = entries[len(entries)-1].ID
+	}
+	s.render(w, r, http.StatusOK, "admin_audit", &page{Title: "Audit log", Area: "admin", Data: map[string]any{"Rows": rows, "Older": older}})
 }
+
 
 // handleAccount shows the signed-in account's settings, for users and partners.
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {

@@ -221,7 +221,7 @@ func (s *AccountService) InviteUser(ctx context.Context, inviterID, email string
 			return err
 		}
 		return tx.queueEmail(ctx, email, "", "user_invite", linkEmail{
-			LinkPath: "/invite/" + token, ExpiresIn: "7 days", InviterName: displayName(inviter.Name, inviter.Email), Role: string(role),
+			LinkPath: "/invite/" + token, ExpiresIn: "7 days", InviterName: inviter.DisplayName(), Role: string(role),
 		})
 	})
 	return u, err
@@ -388,11 +388,4 @@ func (s *AccountService) FindPartnerUserByID(ctx context.Context, id string) (*t
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "Partner user not found.")
 	}
 	return &pu, err
-}
-
-func displayName(name, email string) string {
-	if name != "" {
-		return name
-	}
-	return email
 }

@@ -23,6 +23,10 @@ func (s *AuditService) FindAuditEntries(ctx context.Context, filter tandem.Audit
 	err := s.db.inReadTx(ctx, func(tx *Tx) error {
 		var w where
 		w.eq("entity_id", filter.EntityID)
+		if filter.Before != "" {
+			w.args = append(w.args, filter.Before)
+			w.conds = append(w.conds, fmt.Sprintf("(occurred_at, id) < (SELECT occurred_at, id FROM audit_log WHERE id = $%d)", len(w.args)))
+		}
 		rows, err := tx.QueryContext(ctx, `
 			SELECT id, actor_kind, actor_id, ip, action, entity_id, detail, occurred_at
 			FROM audit_log `+w.String()+`
