@@ -257,7 +257,6 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin_audit", &page{Title: "Audit log", Area: "admin", Data: map[string]any{"Rows": rows, "Older": older}})
 }
 
-
 // handleAccount shows the signed-in account's settings, for users and partners.
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
 	s.renderAccount(w, r, http.StatusOK, nil, nil)
