@@ -17,6 +17,12 @@ const (
 	PrefixPartnerUsr = "ptu"
 	PrefixAPIKey     = "key"
 	PrefixEmail      = "eml"
+	PrefixGroup      = "grp"
+	PrefixQuestion   = "apq"
+	PrefixResource   = "res"
+	PrefixFile       = "fil"
+
+	PrefixAgreementVersion = "agv"
 )
 
 // NewID returns a fresh random ID with the given prefix, e.g. "prt_4kz…".

@@ -47,6 +47,12 @@ type Partner struct {
 	Type      PartnerType   `json:"type"`
 	Company   string        `json:"company,omitempty"`
 	Website   string        `json:"website,omitempty"`
+	// SocialLinks are the partner's profiles (LinkedIn, YouTube, a newsletter…).
+	SocialLinks []string `json:"social_links,omitempty"`
+	// Audience is who the partner reaches, in their own words.
+	Audience string `json:"audience,omitempty"`
+	// Tags are the program manager's labels for the partner.
+	Tags      []string      `json:"tags,omitempty"`
 	Source    PartnerSource `json:"source"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
@@ -63,6 +69,29 @@ func (p *Partner) Validate() error {
 		return err
 	}
 	p.Email = email
+	if p.Website = strings.TrimSpace(p.Website); p.Website != "" && !isWebURL(p.Website) {
+		return Invalidf("website", "Website must be a web address such as https://example.com.")
+	}
+	links := p.SocialLinks[:0:0]
+	for _, l := range p.SocialLinks {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		if !isWebURL(l) || len(l) > 500 {
+			return Invalidf("social_links", "%q is not a web address such as https://www.linkedin.com/in/you.", l)
+		}
+		links = append(links, l)
+	}
+	if len(links) > 10 {
+		return Invalidf("social_links", "At most 10 profile links, please.")
+	}
+	p.SocialLinks = links
+	if p.Audience = strings.TrimSpace(p.Audience); len(p.Audience) > 2000 {
+		return Invalidf("audience", "Audience must be at most 2000 characters.")
+	}
+	if p.Company = strings.TrimSpace(p.Company); len(p.Company) > 200 {
+		return Invalidf("company", "Company must be at most 200 characters.")
+	}
 	switch p.Kind {
 	case "":
 		p.Kind = PartnerPerson
@@ -143,6 +172,11 @@ type Membership struct {
 	PartnerID string           `json:"partner_id"`
 	Status    MembershipStatus `json:"status"`
 	Reason    string           `json:"reason,omitempty"` // why it was rejected or suspended
+	GroupID   string           `json:"group_id,omitempty"`
+	// Answers are the application's answers, by question ID.
+	Answers map[string]string `json:"answers,omitempty"`
+	// Flags are what a reviewer should know (FlagFreeEmail, …).
+	Flags []string `json:"flags,omitempty"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
 }

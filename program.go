@@ -2,7 +2,9 @@ package tandem
 
 import (
 	"context"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,8 +55,20 @@ type Program struct {
 	Attribution AttributionModel `json:"attribution"`
 	AutoApprove bool             `json:"auto_approve"`
 	Status      ProgramStatus    `json:"status"`
-	CreatedAt   time.Time        `json:"created_at"`
-	UpdatedAt   time.Time        `json:"updated_at"`
+	// DestinationURL is where referral links lead by default.
+	DestinationURL string `json:"destination_url"`
+	// AllowedDomains are the hosts links may lead to (deep links); the
+	// destination's host is always among them. Anything else is refused: no
+	// open redirects.
+	AllowedDomains []string `json:"allowed_domains"`
+	// InvitesSkipReview approves invited partners as soon as they apply.
+	InvitesSkipReview bool `json:"invites_skip_review"`
+	// The public page at /p/{slug}.
+	Headline     string    `json:"headline"`
+	ValueProps   string    `json:"value_props"`   // one selling point per line
+	IdealPartner string    `json:"ideal_partner"` // who should apply
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
@@ -102,7 +116,79 @@ func (p *Program) Validate() error {
 	default:
 		return Invalidf("status", "Status must be active or archived.")
 	}
+	if err := p.validateDestination(); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		field, label string
+		value        *string
+		max          int
+	}{
+		{"headline", "Headline", &p.Headline, 200},
+		{"value_props", "Value propositions", &p.ValueProps, 5000},
+		{"ideal_partner", "Ideal partner", &p.IdealPartner, 5000},
+	} {
+		*f.value = strings.TrimSpace(*f.value)
+		if utf8.RuneCountInString(*f.value) > f.max {
+			return Invalidf(f.field, "%s must be at most %d characters.", f.label, f.max)
+		}
+	}
 	return nil
+}
+
+var hostPattern = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$|^localhost$`)
+
+// validateDestination checks the destination URL and the allowed domains,
+// normalises the domains to lower-case hosts and adds the destination's.
+func (p *Program) validateDestination() error {
+	p.DestinationURL = strings.TrimSpace(p.DestinationURL)
+	var domains []string
+	add := func(host string) {
+		if !slices.Contains(domains, host) {
+			domains = append(domains, host)
+		}
+	}
+	if p.DestinationURL != "" {
+		u, err := url.Parse(p.DestinationURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !hostPattern.MatchString(strings.ToLower(u.Hostname())) || u.User != nil {
+			return Invalidf("destination_url", "Destination must be a web address such as https://www.example.com/pricing.")
+		}
+		add(strings.ToLower(u.Hostname()))
+	}
+	for _, d := range p.AllowedDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" {
+			continue
+		}
+		if !hostPattern.MatchString(d) {
+			return Invalidf("allowed_domains", "%q is not a domain name such as shop.example.com.", d)
+		}
+		add(d)
+	}
+	if len(domains) > 50 {
+		return Invalidf("allowed_domains", "At most 50 domains are allowed.")
+	}
+	p.AllowedDomains = domains
+	return nil
+}
+
+// NewMemberStatus is the status a new partner gets: approved at once when
+// the program auto-approves, else pending review.
+func (p *Program) NewMemberStatus() MembershipStatus {
+	if p.AutoApprove {
+		return MembershipApproved
+	}
+	return MembershipPending
+}
+
+// AllowsURL reports whether a link may lead to target: an http(s) URL on one
+// of the program's allowed domains.
+func (p *Program) AllowsURL(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return false
+	}
+	return slices.Contains(p.AllowedDomains, strings.ToLower(u.Hostname()))
 }
 
 // RequireText trims *s and checks that it is present and at most max characters.
@@ -144,4 +230,7 @@ type ProgramService interface {
 	FindPrograms(ctx context.Context, filter ProgramFilter) ([]*Program, error)
 	// CreateProgram validates p, gives it an ID and stores it. A taken slug is ECONFLICT.
 	CreateProgram(ctx context.Context, p *Program) error
+	// UpdateProgram validates p and stores its settings (the ID and creation
+	// time stay); the audit entry lists what changed.
+	UpdateProgram(ctx context.Context, p *Program) error
 }

@@ -11,7 +11,9 @@ import (
 	texttemplate "text/template"
 )
 
-// LinkData is the data of the emails that carry a one-time link.
+// LinkData is the data of every email: each carries a link, and uses the
+// fields it needs. (The sending job passes the same fields as a map decoded
+// from the outbox.)
 type LinkData struct {
 	RecipientName string // may be empty: then greet with "Hello,"
 	Link          string // absolute URL
@@ -19,6 +21,9 @@ type LinkData struct {
 	ProductName   string // e.g. "Fjordline Analytics on Tandem"; the templates say "Tandem" when empty
 	InviterName   string // user_invite only
 	Role          string // user_invite only, e.g. "finance"
+	ProgramName   string // application_* and agreement emails
+	Reason        string // application_rejected: why; application_more_info: the question
+	Version       int    // agreement_updated: the new version's number
 }
 
 // templateFS holds the emails: for each NAME, NAME.subject.txt (one line),

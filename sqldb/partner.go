@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -42,19 +43,24 @@ func (s *PartnerService) CreatePartner(ctx context.Context, p *tandem.Partner) e
 		return err
 	}
 	return s.db.inWriteTx(ctx, func(tx *Tx) error {
-		p.ID = tandem.NewID(tandem.PrefixPartner)
-		p.CreatedAt, p.UpdatedAt = tx.now, tx.now
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO partners (id, name, email, kind, type, company, website, source, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			p.ID, p.Name, p.Email, p.Kind, p.Type, p.Company, p.Website, p.Source, ms(p.CreatedAt), ms(p.UpdatedAt))
-		if isUniqueViolation(err) {
-			return &tandem.Error{Code: tandem.ECONFLICT, Field: "email", Message: "A partner with this email already exists."}
-		} else if err != nil {
-			return fmt.Errorf("insert partner: %w", err)
-		}
-		return tx.audit(ctx, "partner.create", p.ID, p)
+		return tx.insertPartner(ctx, p)
 	})
+}
+
+func (tx *Tx) insertPartner(ctx context.Context, p *tandem.Partner) error {
+	p.ID = tandem.NewID(tandem.PrefixPartner)
+	p.CreatedAt, p.UpdatedAt = tx.now, tx.now
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO partners (id, name, email, kind, type, company, website, social_links, audience, tags, source, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		p.ID, p.Name, p.Email, p.Kind, p.Type, p.Company, p.Website, strings.Join(p.SocialLinks, "\n"), p.Audience,
+		strings.Join(p.Tags, "\n"), p.Source, ms(p.CreatedAt), ms(p.UpdatedAt))
+	if isUniqueViolation(err) {
+		return &tandem.Error{Code: tandem.ECONFLICT, Field: "email", Message: "A partner with this email already exists."}
+	} else if err != nil {
+		return fmt.Errorf("insert partner: %w", err)
+	}
+	return tx.audit(ctx, "partner.create", p.ID, p)
 }
 
 // JoinProgram adds the partner to the program: pending, or approved at once
@@ -72,23 +78,9 @@ func (s *PartnerService) JoinProgram(ctx context.Context, programID, partnerID s
 		if _, err := findPartnerByID(ctx, tx, partnerID); err != nil {
 			return err
 		}
-		m = &tandem.Membership{
-			ID: tandem.NewID(tandem.PrefixMembership), ProgramID: programID, PartnerID: partnerID,
-			Status: tandem.MembershipPending, CreatedAt: tx.now, UpdatedAt: tx.now,
-		}
-		if program.AutoApprove {
-			m.Status = tandem.MembershipApproved
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO memberships (id, program_id, partner_id, status, reason, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			m.ID, m.ProgramID, m.PartnerID, m.Status, m.Reason, ms(m.CreatedAt), ms(m.UpdatedAt))
-		if isUniqueViolation(err) {
-			return tandem.Errorf(tandem.ECONFLICT, "The partner is already in this program.")
-		} else if err != nil {
-			return fmt.Errorf("insert membership: %w", err)
-		}
-		return tx.audit(ctx, "membership.create", m.ID, m)
+		status := program.NewMemberStatus()
+		m, err = tx.insertMembership(ctx, programID, partnerID, status, nil, nil)
+		return err
 	})
 	return m, err
 }
@@ -116,17 +108,9 @@ func (s *PartnerService) SetMembershipStatus(ctx context.Context, id string, to 
 			return tandem.Invalidf("status", "A %s partner cannot become %s.", m.Status, to)
 		}
 		from := m.Status
-		m.Status, m.Reason, m.UpdatedAt = to, reason, tx.now
-		// The status in WHERE makes a concurrent change lose cleanly instead of
-		// silently overwriting the other one.
-		res, err := tx.ExecContext(ctx, `
-			UPDATE memberships SET status = $1, reason = $2, updated_at = $3 WHERE id = $4 AND status = $5`,
-			m.Status, m.Reason, ms(m.UpdatedAt), m.ID, from)
-		if err != nil {
-			return fmt.Errorf("update membership: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return tandem.Errorf(tandem.ECONFLICT, "The membership changed meanwhile; reload and try again.")
+		m.Status, m.Reason = to, reason
+		if err := tx.updateMembership(ctx, m, from); err != nil {
+			return err
 		}
 		return tx.audit(ctx, "membership.status", m.ID, map[string]string{"from": string(from), "to": string(to), "reason": reason})
 	})
@@ -159,7 +143,7 @@ func findPartners(ctx context.Context, tx *Tx, filter tandem.PartnerFilter) ([]*
 	w.eq("id", filter.ID)
 	w.eq("email", strings.ToLower(strings.TrimSpace(filter.Email)))
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, name, email, kind, type, company, website, source, created_at, updated_at
+		SELECT id, name, email, kind, type, company, website, social_links, audience, tags, source, created_at, updated_at
 		FROM partners `+w.String()+`
 		ORDER BY created_at, id LIMIT `+fmt.Sprint(limit(filter.Limit)), w.args...)
 	if err != nil {
@@ -169,10 +153,12 @@ func findPartners(ctx context.Context, tx *Tx, filter tandem.PartnerFilter) ([]*
 	var ps []*tandem.Partner
 	for rows.Next() {
 		var p tandem.Partner
-		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Kind, &p.Type, &p.Company, &p.Website, &p.Source,
+		var links, tags string
+		if err := rows.Scan(&p.ID, &p.Name, &p.Email, &p.Kind, &p.Type, &p.Company, &p.Website, &links, &p.Audience, &tags, &p.Source,
 			timeCol(&p.CreatedAt), timeCol(&p.UpdatedAt)); err != nil {
 			return nil, err
 		}
+		p.SocialLinks, p.Tags = splitLines(links), splitLines(tags)
 		ps = append(ps, &p)
 	}
 	return ps, rows.Err()
@@ -185,7 +171,7 @@ func findMemberships(ctx context.Context, tx *Tx, filter tandem.MembershipFilter
 	w.eq("partner_id", filter.PartnerID)
 	w.eq("status", string(filter.Status))
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, program_id, partner_id, status, reason, created_at, updated_at
+		SELECT id, program_id, partner_id, status, reason, COALESCE(group_id, ''), answers, flags, created_at, updated_at
 		FROM memberships `+w.String()+`
 		ORDER BY created_at, id LIMIT `+fmt.Sprint(limit(filter.Limit)), w.args...)
 	if err != nil {
@@ -195,11 +181,29 @@ func findMemberships(ctx context.Context, tx *Tx, filter tandem.MembershipFilter
 	var out []*tandem.Membership
 	for rows.Next() {
 		var m tandem.Membership
-		if err := rows.Scan(&m.ID, &m.ProgramID, &m.PartnerID, &m.Status, &m.Reason,
+		var answers, flags string
+		if err := rows.Scan(&m.ID, &m.ProgramID, &m.PartnerID, &m.Status, &m.Reason, &m.GroupID, &answers, &flags,
 			timeCol(&m.CreatedAt), timeCol(&m.UpdatedAt)); err != nil {
 			return nil, err
 		}
+		if answers != "" {
+			if err := json.Unmarshal([]byte(answers), &m.Answers); err != nil {
+				return nil, fmt.Errorf("membership %s answers: %w", m.ID, err)
+			}
+		}
+		m.Flags = strings.Fields(flags)
 		out = append(out, &m)
 	}
 	return out, rows.Err()
+}
+
+// splitLines splits newline-separated stored text into its non-empty lines.
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }

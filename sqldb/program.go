@@ -2,7 +2,9 @@ package sqldb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -44,11 +46,12 @@ func (s *ProgramService) CreateProgram(ctx context.Context, p *tandem.Program) e
 		p.ID = tandem.NewID(tandem.PrefixProgram)
 		p.CreatedAt, p.UpdatedAt = tx.now, tx.now
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO programs (id, slug, name, type, currency, time_zone, cookie_days,
-				attribution, auto_approve, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			p.ID, p.Slug, p.Name, p.Type, p.Currency, p.TimeZone, p.CookieDays,
-			p.Attribution, p.AutoApprove, p.Status, ms(p.CreatedAt), ms(p.UpdatedAt))
+			INSERT INTO programs (id, slug, name, type, currency, time_zone, cookie_days, attribution, auto_approve, status,
+				destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			p.ID, p.Slug, p.Name, p.Type, p.Currency, p.TimeZone, p.CookieDays, p.Attribution, p.AutoApprove, p.Status,
+			p.DestinationURL, strings.Join(p.AllowedDomains, " "), p.InvitesSkipReview, p.Headline, p.ValueProps, p.IdealPartner,
+			ms(p.CreatedAt), ms(p.UpdatedAt))
 		if isUniqueViolation(err) {
 			return &tandem.Error{Code: tandem.ECONFLICT, Field: "slug", Message: fmt.Sprintf("A program with the slug %q already exists.", p.Slug)}
 		} else if err != nil {
@@ -56,6 +59,54 @@ func (s *ProgramService) CreateProgram(ctx context.Context, p *tandem.Program) e
 		}
 		return tx.audit(ctx, "program.create", p.ID, p)
 	})
+}
+
+// UpdateProgram stores a program's new settings and audits what changed.
+func (s *ProgramService) UpdateProgram(ctx context.Context, p *tandem.Program) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.db.inWriteTx(ctx, func(tx *Tx) error {
+		old, err := findProgramByID(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		p.CreatedAt, p.UpdatedAt = old.CreatedAt, tx.now
+		_, err = tx.ExecContext(ctx, `
+			UPDATE programs SET slug = $1, name = $2, type = $3, currency = $4, time_zone = $5, cookie_days = $6,
+				attribution = $7, auto_approve = $8, status = $9, destination_url = $10, allowed_domains = $11,
+				invites_skip_review = $12, headline = $13, value_props = $14, ideal_partner = $15, updated_at = $16
+			WHERE id = $17`,
+			p.Slug, p.Name, p.Type, p.Currency, p.TimeZone, p.CookieDays, p.Attribution, p.AutoApprove, p.Status,
+			p.DestinationURL, strings.Join(p.AllowedDomains, " "), p.InvitesSkipReview, p.Headline, p.ValueProps, p.IdealPartner,
+			ms(p.UpdatedAt), p.ID)
+		if isUniqueViolation(err) {
+			return &tandem.Error{Code: tandem.ECONFLICT, Field: "slug", Message: fmt.Sprintf("A program with the slug %q already exists.", p.Slug)}
+		} else if err != nil {
+			return fmt.Errorf("update program: %w", err)
+		}
+		return tx.audit(ctx, "program.update", p.ID, changes(old, p))
+	})
+}
+
+// changes lists the JSON fields that differ between two versions of an
+// entity, as {"field": {"from": …, "to": …}}, for the audit log.
+func changes(before, after any) map[string]map[string]any {
+	var a, b map[string]any
+	ab, _ := json.Marshal(before)
+	bb, _ := json.Marshal(after)
+	_ = json.Unmarshal(ab, &a)
+	_ = json.Unmarshal(bb, &b)
+	out := map[string]map[string]any{}
+	for k, v := range b {
+		if k == "updated_at" {
+			continue
+		}
+		if fmt.Sprint(a[k]) != fmt.Sprint(v) {
+			out[k] = map[string]any{"from": a[k], "to": v}
+		}
+	}
+	return out
 }
 
 func findProgramByID(ctx context.Context, tx *Tx, id string) (*tandem.Program, error) {
@@ -75,8 +126,8 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	w.eq("slug", filter.Slug)
 	w.eq("status", string(filter.Status))
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, slug, name, type, currency, time_zone, cookie_days, attribution,
-			auto_approve, status, created_at, updated_at
+		SELECT id, slug, name, type, currency, time_zone, cookie_days, attribution, auto_approve, status,
+			destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, created_at, updated_at
 		FROM programs `+w.String()+`
 		ORDER BY created_at, id LIMIT `+fmt.Sprint(limit(filter.Limit)), w.args...)
 	if err != nil {
@@ -86,10 +137,13 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	var ps []*tandem.Program
 	for rows.Next() {
 		var p tandem.Program
-		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Type, &p.Currency, &p.TimeZone, &p.CookieDays,
-			&p.Attribution, &p.AutoApprove, &p.Status, timeCol(&p.CreatedAt), timeCol(&p.UpdatedAt)); err != nil {
+		var domains string
+		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Type, &p.Currency, &p.TimeZone, &p.CookieDays, &p.Attribution, &p.AutoApprove, &p.Status,
+			&p.DestinationURL, &domains, &p.InvitesSkipReview, &p.Headline, &p.ValueProps, &p.IdealPartner,
+			timeCol(&p.CreatedAt), timeCol(&p.UpdatedAt)); err != nil {
 			return nil, err
 		}
+		p.AllowedDomains = strings.Fields(domains)
 		ps = append(ps, &p)
 	}
 	return ps, rows.Err()

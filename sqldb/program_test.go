@@ -2,6 +2,8 @@ package sqldb_test
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +20,8 @@ func TestProgramService(t *testing.T) {
 		ctx := tandem.WithActor(context.Background(), tandem.Actor{Kind: tandem.ActorUser, ID: "usr_x", IP: "192.0.2.1"})
 		s := sqldb.NewProgramService(db)
 
-		p := &tandem.Program{Name: " Referral Partners ", Slug: "partners", Type: tandem.ProgramReferral, Currency: "NOK", TimeZone: "Europe/Oslo", AutoApprove: true}
+		p := &tandem.Program{Name: " Referral Partners ", Slug: "partners", Type: tandem.ProgramReferral, Currency: "NOK", TimeZone: "Europe/Oslo", AutoApprove: true,
+			DestinationURL: "https://www.fjordline.example/pricing", AllowedDomains: []string{"Docs.Fjordline.example"}, Headline: "Earn 20%"}
 		if err := s.CreateProgram(ctx, p); err != nil {
 			t.Fatal(err)
 		}
@@ -31,8 +34,10 @@ func TestProgramService(t *testing.T) {
 		}
 		want := tandem.Program{ID: p.ID, Slug: "partners", Name: "Referral Partners", Type: tandem.ProgramReferral,
 			Currency: "NOK", TimeZone: "Europe/Oslo", CookieDays: 30, Attribution: tandem.LastClick, AutoApprove: true,
-			Status: tandem.ProgramActive, CreatedAt: now.Truncate(time.Millisecond), UpdatedAt: now.Truncate(time.Millisecond)}
-		if *got != want {
+			Status: tandem.ProgramActive, DestinationURL: "https://www.fjordline.example/pricing",
+			AllowedDomains: []string{"www.fjordline.example", "docs.fjordline.example"}, Headline: "Earn 20%",
+			CreatedAt: now.Truncate(time.Millisecond), UpdatedAt: now.Truncate(time.Millisecond)}
+		if !reflect.DeepEqual(*got, want) {
 			t.Errorf("stored program\n got %+v\nwant %+v", *got, want)
 		}
 
@@ -57,12 +62,31 @@ func TestProgramService(t *testing.T) {
 			t.Errorf("missing program: %v; want not found", err)
 		}
 
-		// The creation is audited with who did it and from where.
-		entries, err := sqldb.NewAuditService(db).FindAuditEntries(ctx, tandem.AuditFilter{EntityID: p.ID})
-		if err != nil || len(entries) != 1 {
-			t.Fatalf("audit entries = %v, %v; want 1", entries, err)
+		// An update keeps the ID and creation time, and audits what changed.
+		later := now.Add(time.Hour)
+		db.Now = fixedClock(later)
+		edit := *got
+		edit.CookieDays, edit.Status = 60, tandem.ProgramArchived
+		if err := s.UpdateProgram(ctx, &edit); err != nil {
+			t.Fatal(err)
 		}
-		e := entries[0]
+		if again, _ := s.FindProgramByID(ctx, p.ID); again.CookieDays != 60 || again.Status != tandem.ProgramArchived || !again.CreatedAt.Equal(got.CreatedAt) || !again.UpdatedAt.Equal(later.Truncate(time.Millisecond)) {
+			t.Errorf("after update: %+v", again)
+		}
+		bad := edit
+		bad.DestinationURL = "javascript:alert(1)"
+		if err := s.UpdateProgram(ctx, &bad); tandem.ErrorField(err) != "destination_url" {
+			t.Errorf("bad destination: %v", err)
+		}
+		// The creation and the change are audited with who did them and from where.
+		entries, err := sqldb.NewAuditService(db).FindAuditEntries(ctx, tandem.AuditFilter{EntityID: p.ID})
+		if err != nil || len(entries) != 2 {
+			t.Fatalf("audit entries = %v, %v; want 2", entries, err)
+		}
+		if entries[0].Action != "program.update" || !strings.Contains(entries[0].Detail, `"cookie_days":{"from":30,"to":60}`) {
+			t.Errorf("update audit = %s %s", entries[0].Action, entries[0].Detail)
+		}
+		e := entries[1]
 		if e.Action != "program.create" || e.ActorKind != tandem.ActorUser || e.ActorID != "usr_x" || e.IP != "192.0.2.1" || !e.OccurredAt.Equal(now.Truncate(time.Millisecond)) {
 			t.Errorf("audit entry = %+v", e)
 		}
