@@ -40,13 +40,13 @@ const (
 // Partner is one partner account: a person or a company that may belong to
 // several programs (through memberships) and have several users.
 type Partner struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Email     string        `json:"email"`
-	Kind      PartnerKind   `json:"kind"`
-	Type      PartnerType   `json:"type"`
-	Company   string        `json:"company,omitempty"`
-	Website   string        `json:"website,omitempty"`
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Email   string      `json:"email"`
+	Kind    PartnerKind `json:"kind"`
+	Type    PartnerType `json:"type"`
+	Company string      `json:"company,omitempty"`
+	Website string      `json:"website,omitempty"`
 	// SocialLinks are the partner's profiles (LinkedIn, YouTube, a newsletter…).
 	SocialLinks []string `json:"social_links,omitempty"`
 	// Audience is who the partner reaches, in their own words.
@@ -176,9 +176,9 @@ type Membership struct {
 	// Answers are the application's answers, by question ID.
 	Answers map[string]string `json:"answers,omitempty"`
 	// Flags are what a reviewer should know (FlagFreeEmail, …).
-	Flags []string `json:"flags,omitempty"`
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	Flags     []string  `json:"flags,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // MembershipFilter selects memberships. Zero fields match everything.
