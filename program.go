@@ -23,6 +23,21 @@ const (
 	ProgramStrategic ProgramType = "strategic" // two-way partnerships
 )
 
+// PartnerType is the type a partner who joins a program of this type gets
+// unless it already has one.
+func (t ProgramType) PartnerType() PartnerType {
+	switch t {
+	case ProgramAffiliate:
+		return TypeAffiliate
+	case ProgramReseller:
+		return TypeAgent
+	case ProgramStrategic:
+		return TypeStrategic
+	default:
+		return TypeReferralPartner
+	}
+}
+
 // AttributionModel decides which click inside the cookie window owns a conversion.
 type AttributionModel string
 

@@ -12,9 +12,10 @@ import (
 
 // Services are what the demo writes through.
 type Services struct {
-	Programs tandem.ProgramService
-	Partners tandem.PartnerService
-	Accounts tandem.AccountService
+	Programs   tandem.ProgramService
+	Partners   tandem.PartnerService
+	Accounts   tandem.AccountService
+	Recruiting tandem.RecruitingService
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -47,12 +48,32 @@ type demoPartner struct {
 var (
 	referralProgram = tandem.Program{
 		Name: "Fjordline Customer Referral Program", Slug: "customer-referrals", Type: tandem.ProgramReferral,
-		Currency: "USD", TimeZone: "Europe/Oslo", CookieDays: 90, Attribution: tandem.FirstClick,
+		Currency: "USD", TimeZone: "Europe/Oslo", CookieDays: 90, Attribution: tandem.FirstClick, InvitesSkipReview: true,
+		DestinationURL: "https://www.fjordline.example/", AllowedDomains: []string{"docs.fjordline.example"},
+		Headline:     "Earn 20% of the first year for every company you refer to Fjordline Analytics.",
+		ValueProps:   "Product analytics that small B2B teams set up in an afternoon\nCustomers stay: 94% renew after their first year\nA partner manager who answers within a day",
+		IdealPartner: "Consultants, agencies and happy customers who advise B2B software teams of 10 to 200 people.",
 	}
 	affiliateProgram = tandem.Program{
 		Name: "Fjordline Creator Affiliates", Slug: "affiliates", Type: tandem.ProgramAffiliate,
 		Currency: "USD", TimeZone: "America/New_York", CookieDays: 30, Attribution: tandem.LastClick, AutoApprove: true,
+		DestinationURL: "https://www.fjordline.example/pricing",
+		Headline:       "30% recurring for 12 months on every plan your audience buys.",
+		ValueProps:     "Recurring commissions on monthly and yearly plans\nA 30-day cookie\nReady-to-share copy and brand assets",
+		IdealPartner:   "Newsletter writers, podcasters and YouTubers who talk to product and data people.",
 	}
+	// questions and groups of each program, by slug.
+	questions = map[string][]tandem.ApplicationQuestion{
+		ref: {
+			{Label: "How do you know our ideal customers?", Kind: tandem.QuestionLongText, Required: true},
+			{Label: "Size of the companies you advise", Kind: tandem.QuestionChoice, Choices: []string{"1-10", "11-50", "51-200", "200+"}},
+		},
+		aff: {
+			{Label: "Main channel", Kind: tandem.QuestionChoice, Choices: []string{"Newsletter", "YouTube", "Podcast", "Blog", "Social media"}, Required: true},
+			{Label: "Monthly audience", Kind: tandem.QuestionText},
+		},
+	}
+	groups = map[string][]string{ref: {"Bronze", "Silver", "Gold"}, aff: {"Standard", "Top creators"}}
 )
 
 const (
@@ -102,37 +123,105 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	ctx = tandem.WithActor(ctx, tandem.Actor{Kind: tandem.ActorUser, ID: owner.ID})
 	sum := &Summary{ByStatus: map[tandem.MembershipStatus]int{}}
-	programs := map[string]*tandem.Program{}
+	programs := map[string]*demoProgram{}
 	for _, p := range []tandem.Program{referralProgram, affiliateProgram} {
-		if err := s.Programs.CreateProgram(ctx, &p); err != nil {
+		dp, err := createProgram(ctx, s, p)
+		if err != nil {
 			return nil, fmt.Errorf("demo program %s: %w", p.Slug, err)
 		}
-		programs[p.Slug] = &p
+		programs[p.Slug] = dp
 		sum.Programs++
 	}
-	for _, dp := range partners {
+	for i, dp := range partners {
 		p := dp.partner
-		if err := s.Partners.CreatePartner(ctx, &p); err != nil {
-			return nil, fmt.Errorf("demo partner %s: %w", p.Email, err)
+		// Invited and imported partners exist before they apply; the demo
+		// partner also gets a password for the portal.
+		if p.Source != tandem.SourceApplied || p.Email == PartnerEmail {
+			if err := s.Partners.CreatePartner(ctx, &p); err != nil {
+				return nil, fmt.Errorf("demo partner %s: %w", p.Email, err)
+			}
 		}
-		sum.Partners++
 		if p.Email == PartnerEmail {
 			if err := addPartnerUser(ctx, s.Accounts, p); err != nil {
 				return nil, err
 			}
 		}
+		sum.Partners++
 		for _, slug := range []string{ref, aff} {
 			status, ok := dp.status[slug]
 			if !ok {
 				continue
 			}
-			if err := join(ctx, s.Partners, programs[slug], p.ID, status, dp.reason); err != nil {
+			if err := apply(ctx, s, programs[slug], p, i, status, dp.reason); err != nil {
 				return nil, fmt.Errorf("demo membership %s in %s: %w", p.Email, slug, err)
 			}
 			sum.ByStatus[status]++
 		}
 	}
 	return sum, nil
+}
+
+// demoProgram is a created program with its questions and groups.
+type demoProgram struct {
+	*tandem.Program
+	questions []*tandem.ApplicationQuestion
+	groups    []*tandem.PartnerGroup
+}
+
+func createProgram(ctx context.Context, s Services, p tandem.Program) (*demoProgram, error) {
+	if err := s.Programs.CreateProgram(ctx, &p); err != nil {
+		return nil, err
+	}
+	dp := &demoProgram{Program: &p}
+	for _, q := range questions[p.Slug] {
+		q.ProgramID = p.ID
+		if err := s.Recruiting.AddQuestion(ctx, &q); err != nil {
+			return nil, err
+		}
+		dp.questions = append(dp.questions, &q)
+	}
+	for _, name := range groups[p.Slug] {
+		g, err := s.Recruiting.CreateGroup(ctx, p.ID, name)
+		if err != nil {
+			return nil, err
+		}
+		dp.groups = append(dp.groups, g)
+	}
+	return dp, nil
+}
+
+// apply sends the partner's application through the public form's code
+// path and takes it to the wanted status the way a program manager would.
+func apply(ctx context.Context, s Services, program *demoProgram, p tandem.Partner, n int, want tandem.MembershipStatus, reason string) error {
+	answers := map[string]string{}
+	for _, q := range program.questions {
+		switch q.Kind {
+		case tandem.QuestionChoice:
+			answers[q.ID] = q.Choices[n%len(q.Choices)]
+		case tandem.QuestionLongText:
+			answers[q.ID] = "I advise B2B software teams on their data stack; several of my clients asked about product analytics this year."
+		default:
+			answers[q.ID] = fmt.Sprintf("%d,000 readers", 3+n*2)
+		}
+	}
+	m, err := s.Recruiting.Apply(ctx, &tandem.Application{ProgramID: program.ID, Name: p.Name, Email: p.Email, Kind: p.Kind,
+		Company: p.Company, Website: p.Website, Audience: "Product and data people at B2B software companies.", Answers: answers})
+	if err != nil {
+		return err
+	}
+	group := program.groups[n%len(program.groups)].ID
+	switch {
+	case want == tandem.MembershipPending && n%2 == 1:
+		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideAskMoreInfo, Reason: "Which of your clients would you introduce first?"})
+	case want == tandem.MembershipRejected:
+		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideReject, Reason: reason})
+	case want != tandem.MembershipPending && m.Status == tandem.MembershipPending:
+		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideApprove, GroupID: group})
+	}
+	if err == nil && want == tandem.MembershipSuspended {
+		_, err = s.Partners.SetMembershipStatus(ctx, m.ID, tandem.MembershipSuspended, reason)
+	}
+	return err
 }
 
 // addPartnerUser lets the demo partner sign in to the portal with a password.
@@ -144,31 +233,6 @@ func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tande
 	principal := tandem.Principal{Kind: tandem.PrincipalPartner, ID: pu.ID}
 	if _, err := accounts.SetPassword(ctx, principal, "", PartnerPassword); err != nil {
 		return fmt.Errorf("demo partner password: %w", err)
-	}
-	return nil
-}
-
-// join adds the partner to the program and walks the membership to the
-// wanted status the way a program manager would.
-func join(ctx context.Context, partners tandem.PartnerService, program *tandem.Program, partnerID string, want tandem.MembershipStatus, reason string) error {
-	m, err := partners.JoinProgram(ctx, program.ID, partnerID)
-	if err != nil {
-		return err
-	}
-	var path []tandem.MembershipStatus
-	switch want {
-	case tandem.MembershipApproved, tandem.MembershipRejected:
-		path = []tandem.MembershipStatus{want}
-	case tandem.MembershipSuspended:
-		path = []tandem.MembershipStatus{tandem.MembershipApproved, tandem.MembershipSuspended}
-	}
-	for _, next := range path {
-		if m.Status == next {
-			continue // auto-approved already
-		}
-		if m, err = partners.SetMembershipStatus(ctx, m.ID, next, reason); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ func TestSeed(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db)}
+		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -40,6 +40,27 @@ func TestSeed(t *testing.T) {
 		for _, st := range []tandem.MembershipStatus{tandem.MembershipPending, tandem.MembershipApproved, tandem.MembershipRejected, tandem.MembershipSuspended} {
 			if byStatus[st] == 0 || byStatus[st] != sum.ByStatus[st] {
 				t.Errorf("%s memberships: stored %d, summary %d; want equal and > 0", st, byStatus[st], sum.ByStatus[st])
+			}
+		}
+		// Applications went through the public form's path: answers, flags,
+		// groups; and each program has questions and groups.
+		answered, grouped := 0, 0
+		for _, m := range stored {
+			if len(m.Answers) > 0 {
+				answered++
+			}
+			if m.GroupID != "" {
+				grouped++
+			}
+		}
+		if answered != len(stored) || grouped == 0 {
+			t.Errorf("%d of %d memberships have answers, %d a group", answered, len(stored), grouped)
+		}
+		for _, p := range programs {
+			qs, _ := s.Recruiting.FindQuestions(ctx, p.ID)
+			gs, _ := s.Recruiting.FindGroups(ctx, p.ID)
+			if len(qs) == 0 || len(gs) == 0 || p.DestinationURL == "" || p.Headline == "" {
+				t.Errorf("program %s: %d questions, %d groups, destination %q, headline %q", p.Slug, len(qs), len(gs), p.DestinationURL, p.Headline)
 			}
 		}
 		// The printed sign-in details work.

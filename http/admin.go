@@ -7,6 +7,8 @@ import (
 )
 
 func (s *Server) adminRoutes() {
+	s.programRoutes()
+	s.applicationRoutes()
 	s.mux.Handle("GET /admin", s.requireUser(tandem.PermView, s.handleAdminDashboard))
 	s.mux.Handle("GET /admin/programs", s.requireUser(tandem.PermView, s.handleAdminPrograms))
 	s.mux.Handle("GET /admin/partners", s.requireUser(tandem.PermView, s.handleAdminPartners))

@@ -50,6 +50,9 @@ type Services struct {
 	Audit       tandem.AuditService
 	Accounts    tandem.AccountService
 	RateLimiter tandem.RateLimiter
+	Recruiting  tandem.RecruitingService
+	Agreements  tandem.AgreementService
+	Resources   tandem.ResourceService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -105,6 +108,8 @@ func (s *Server) routes() {
 	s.authRoutes()
 	s.adminRoutes()
 	s.portalRoutes()
+	s.resourceRoutes()
+	s.agreementRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

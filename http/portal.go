@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -65,15 +66,40 @@ func (s *Server) handlePortalProgram(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "portal_program", &page{Title: ms[0].Program.Name, Area: "portal", Data: ms[0]})
 }
 
-// handlePublicProgram is a program's public page.
-func (s *Server) handlePublicProgram(w http.ResponseWriter, r *http.Request) {
+// publicProgram returns the active program of the page's slug.
+func (s *Server) publicProgram(r *http.Request) (*tandem.Program, error) {
 	ps, err := s.services.Programs.FindPrograms(r.Context(), tandem.ProgramFilter{Slug: r.PathValue("slug"), Status: tandem.ProgramActive, Limit: 1})
 	if err == nil && len(ps) == 0 {
 		err = tandem.Errorf(tandem.ENOTFOUND, "There is no program at this address.")
 	}
 	if err != nil {
+		return nil, err
+	}
+	return ps[0], nil
+}
+
+// handlePublicProgram is a program's public page with its application form.
+func (s *Server) handlePublicProgram(w http.ResponseWriter, r *http.Request) {
+	p, err := s.publicProgram(r)
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "public_program", &page{Title: ps[0].Name, Wide: true, Data: ps[0]})
+	s.renderPublicProgram(w, r, http.StatusOK, p, nil, nil)
+}
+
+func (s *Server) renderPublicProgram(w http.ResponseWriter, r *http.Request, status int, p *tandem.Program, f *form, fl *flash) {
+	questions, err := s.services.Recruiting.FindQuestions(r.Context(), p.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var props []string
+	for _, line := range strings.Split(p.ValueProps, "\n") {
+		if line = strings.TrimSpace(strings.TrimLeft(line, "-*• ")); line != "" {
+			props = append(props, line)
+		}
+	}
+	s.render(w, r, status, "public_program", &page{Title: p.Name, Wide: true, Form: f, Flash: fl, Data: map[string]any{
+		"Program": p, "Questions": questions, "ValueProps": props}})
 }

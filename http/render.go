@@ -141,6 +141,7 @@ type page struct {
 	User        *tandem.User
 	PartnerUser *tandem.PartnerUser
 	Flash       *flash
+	Banner      *banner // a standing notice above the page, such as new terms to accept
 	RequestID   string
 	Form        *form
 	Data        any
@@ -195,6 +196,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Nav = adminNav(v.user, r.URL.Path)
 	case "portal":
 		p.Nav = portalNav(r.URL.Path)
+		p.Banner = s.agreementBanner(r)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -216,6 +218,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 	}{
 		{"Dashboard", "/admin", tandem.PermView},
 		{"Programs", "/admin/programs", tandem.PermView},
+		{"Applications", "/admin/applications", tandem.PermView},
 		{"Partners", "/admin/partners", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},

@@ -177,6 +177,7 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 			return err
 		}
 		partner := &applicant
+		partner.Type = program.Type.PartnerType()
 		if len(partners) == 1 {
 			partner = partners[0] // one partner account across programs
 			flags = append(flags, tandem.FlagExistingPartner)

@@ -104,7 +104,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
-			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
+			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
+			Agreements: sqldb.NewAgreementService(db),
+			Resources:  sqldb.NewResourceService(db),
 		}})
 	if err != nil {
 		return err
@@ -133,20 +135,22 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // services are the store's services, built once per command.
 type services struct {
-	programs *sqldb.ProgramService
-	partners *sqldb.PartnerService
-	audit    *sqldb.AuditService
-	accounts *sqldb.AccountService
-	emails   *sqldb.EmailService
+	programs   *sqldb.ProgramService
+	partners   *sqldb.PartnerService
+	audit      *sqldb.AuditService
+	accounts   *sqldb.AccountService
+	emails     *sqldb.EmailService
+	recruiting *sqldb.RecruitingService
 }
 
 func newServices(db *sqldb.DB) services {
 	return services{
-		programs: sqldb.NewProgramService(db),
-		partners: sqldb.NewPartnerService(db),
-		audit:    sqldb.NewAuditService(db),
-		accounts: sqldb.NewAccountService(db),
-		emails:   sqldb.NewEmailService(db),
+		programs:   sqldb.NewProgramService(db),
+		partners:   sqldb.NewPartnerService(db),
+		audit:      sqldb.NewAuditService(db),
+		accounts:   sqldb.NewAccountService(db),
+		emails:     sqldb.NewEmailService(db),
+		recruiting: sqldb.NewRecruitingService(db),
 	}
 }
 
@@ -180,7 +184,7 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 
 // seedDemo loads the demo business and says what it made and how to sign in.
 func seedDemo(ctx context.Context, env *environment, s services) error {
-	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts})
+	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting})
 	if err != nil {
 		return err
 	}
