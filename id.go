@@ -19,6 +19,7 @@ const (
 	PrefixEmail      = "eml"
 	PrefixGroup      = "grp"
 	PrefixQuestion   = "apq"
+	PrefixStep       = "obs"
 	PrefixResource   = "res"
 	PrefixFile       = "fil"
 

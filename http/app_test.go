@@ -35,7 +35,8 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Audit: sqldb.NewAuditService(db),
 			Accounts: sqldb.NewAccountService(db), RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
 			Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db),
-			Resources: sqldb.NewResourceService(db),
+			Onboarding: sqldb.NewOnboardingService(db),
+			Resources:  sqldb.NewResourceService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

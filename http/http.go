@@ -53,6 +53,7 @@ type Services struct {
 	Recruiting  tandem.RecruitingService
 	Agreements  tandem.AgreementService
 	Resources   tandem.ResourceService
+	Onboarding  tandem.OnboardingService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }

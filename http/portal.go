@@ -11,6 +11,7 @@ func (s *Server) portalRoutes() {
 	s.mux.Handle("GET /portal", s.requirePartner(s.handlePortalHome))
 	s.mux.Handle("GET /portal/programs/{id}", s.requirePartner(s.handlePortalProgram))
 	s.mux.Handle("GET /portal/account", s.requirePartner(s.handleAccount))
+	s.onboardingRoutes()
 	s.mux.Handle("POST /portal/account/password", s.requirePartner(s.handleSetPassword))
 	s.mux.Handle("GET /p/{slug}", s.ui(s.handlePublicProgram))
 }
@@ -52,8 +53,9 @@ func (s *Server) handlePortalHome(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-// handlePortalProgram shows one of the partner's programs. A program the
-// partner is not in does not exist, as far as the partner can tell.
+// handlePortalProgram shows one of the partner's programs with their
+// onboarding checklist. A program the partner is not in does not exist, as
+// far as the partner can tell.
 func (s *Server) handlePortalProgram(w http.ResponseWriter, r *http.Request) {
 	ms, err := s.partnerMemberships(r, r.PathValue("id"))
 	if err == nil && len(ms) == 0 {
@@ -63,7 +65,20 @@ func (s *Server) handlePortalProgram(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "portal_program", &page{Title: ms[0].Program.Name, Area: "portal", Data: ms[0]})
+	m := ms[0]
+	data := map[string]any{"Program": m.Program, "Membership": m.Membership}
+	if m.Membership.Status == tandem.MembershipApproved {
+		steps, err := s.services.Onboarding.FindCustomSteps(r.Context(), m.Program.ID)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if data["Onboarding"], err = s.onboarding(r.Context(), m.Program.ID, viewerFrom(r.Context()).partner, steps); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "portal_program", &page{Title: m.Program.Name, Area: "portal", Data: data})
 }
 
 // publicProgram returns the active program of the page's slug.

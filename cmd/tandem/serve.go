@@ -105,8 +105,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
-			Agreements: sqldb.NewAgreementService(db),
-			Resources:  sqldb.NewResourceService(db),
+			Agreements: sqldb.NewAgreementService(db), Onboarding: sqldb.NewOnboardingService(db),
+			Resources: sqldb.NewResourceService(db),
 		}})
 	if err != nil {
 		return err
