@@ -67,7 +67,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "portal_profile", &page{Title: "Your profile", Area: "portal", Form: f, Flash: fl, Data: p})
 }
 
-func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) { s.renderProfile(w, r, http.StatusOK, nil, nil) }
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
+	s.renderProfile(w, r, http.StatusOK, nil, nil)
+}
 
 func (s *Server) handleSaveProfile(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
