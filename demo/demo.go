@@ -16,6 +16,9 @@ type Services struct {
 	Partners   tandem.PartnerService
 	Accounts   tandem.AccountService
 	Recruiting tandem.RecruitingService
+	Agreements tandem.AgreementService
+	Resources  tandem.ResourceService
+	Onboarding tandem.OnboardingService
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -97,7 +100,7 @@ var partners = []demoPartner{
 	{tandem.Partner{Name: "Harbor & Co", Email: "hello@harborco.example", Kind: tandem.PartnerCompany, Type: tandem.TypeStrategic, Company: "Harbor & Co", Website: "https://harborco.example", Source: tandem.SourceInvited},
 		map[string]tandem.MembershipStatus{ref: tandem.MembershipApproved}, ""},
 	{tandem.Partner{Name: "Tomás Ortega", Email: "tomas@ortega-digital.example", Kind: tandem.PartnerPerson, Type: tandem.TypeAffiliate, Website: "https://ortega-digital.example", Source: tandem.SourceApplied},
-		map[string]tandem.MembershipStatus{ref: tandem.MembershipPending}, ""},
+		map[string]tandem.MembershipStatus{ref: tandem.MembershipPending}, "Which of your clients would you introduce first?"},
 	{tandem.Partner{Name: "Coupon Galaxy", Email: "deals@coupongalaxy.example", Kind: tandem.PartnerCompany, Type: tandem.TypeAffiliate, Website: "https://coupongalaxy.example", Source: tandem.SourceApplied},
 		map[string]tandem.MembershipStatus{ref: tandem.MembershipRejected}, "Coupon sites do not fit a referral program for B2B analytics."},
 	{tandem.Partner{Name: "Elin Haugen", Email: "elin@haugen-it.example", Kind: tandem.PartnerPerson, Type: tandem.TypeReferralPartner, Company: "Haugen IT", Source: tandem.SourceImported},
@@ -132,6 +135,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 		programs[p.Slug] = dp
 		sum.Programs++
 	}
+	var partnerUserID string
 	for i, dp := range partners {
 		p := dp.partner
 		// Invited and imported partners exist before they apply; the demo
@@ -142,7 +146,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			}
 		}
 		if p.Email == PartnerEmail {
-			if err := addPartnerUser(ctx, s.Accounts, p); err != nil {
+			if partnerUserID, err = addPartnerUser(ctx, s.Accounts, p); err != nil {
 				return nil, err
 			}
 		}
@@ -157,6 +161,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			}
 			sum.ByStatus[status]++
 		}
+	}
+	if err := addContent(ctx, s, programs[ref], partnerUserID); err != nil {
+		return nil, fmt.Errorf("demo content: %w", err)
 	}
 	return sum, nil
 }
@@ -211,8 +218,8 @@ func apply(ctx context.Context, s Services, program *demoProgram, p tandem.Partn
 	}
 	group := program.groups[n%len(program.groups)].ID
 	switch {
-	case want == tandem.MembershipPending && n%2 == 1:
-		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideAskMoreInfo, Reason: "Which of your clients would you introduce first?"})
+	case want == tandem.MembershipPending && reason != "":
+		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideAskMoreInfo, Reason: reason})
 	case want == tandem.MembershipRejected:
 		_, err = s.Recruiting.ReviewMembership(ctx, m.ID, tandem.Decision{Kind: tandem.DecideReject, Reason: reason})
 	case want != tandem.MembershipPending && m.Status == tandem.MembershipPending:
@@ -224,15 +231,16 @@ func apply(ctx context.Context, s Services, program *demoProgram, p tandem.Partn
 	return err
 }
 
-// addPartnerUser lets the demo partner sign in to the portal with a password.
-func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tandem.Partner) error {
+// addPartnerUser lets the demo partner sign in to the portal with a
+// password, and returns the partner user's ID.
+func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tandem.Partner) (string, error) {
 	pu, err := accounts.CreatePartnerUser(ctx, p.ID, p.Email, p.Name)
 	if err != nil {
-		return fmt.Errorf("demo partner user: %w", err)
+		return "", fmt.Errorf("demo partner user: %w", err)
 	}
 	principal := tandem.Principal{Kind: tandem.PrincipalPartner, ID: pu.ID}
 	if _, err := accounts.SetPassword(ctx, principal, "", PartnerPassword); err != nil {
-		return fmt.Errorf("demo partner password: %w", err)
+		return "", fmt.Errorf("demo partner password: %w", err)
 	}
-	return nil
+	return pu.ID, nil
 }

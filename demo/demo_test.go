@@ -14,7 +14,8 @@ func TestSeed(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db)}
+		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
+			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -62,6 +63,21 @@ func TestSeed(t *testing.T) {
 			if len(qs) == 0 || len(gs) == 0 || p.DestinationURL == "" || p.Headline == "" {
 				t.Errorf("program %s: %d questions, %d groups, destination %q, headline %q", p.Slug, len(qs), len(gs), p.DestinationURL, p.Headline)
 			}
+		}
+		// The referral program has terms (accepted by the demo partner), a
+		// resource library with a file, and a custom onboarding step.
+		ref := programs[0]
+		if ref.Type != tandem.ProgramReferral {
+			ref = programs[1]
+		}
+		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {
+			t.Errorf("acceptances = %+v, %v", acc, err)
+		}
+		if rs, _ := s.Resources.FindResources(ctx, tandem.ResourceFilter{ProgramID: ref.ID}); len(rs) != 6 {
+			t.Errorf("%d resources; want 6", len(rs))
+		}
+		if steps, _ := s.Onboarding.FindCustomSteps(ctx, ref.ID); len(steps) != 1 {
+			t.Errorf("%d custom steps; want 1", len(steps))
 		}
 		// The printed sign-in details work.
 		if _, err := s.Accounts.SignInWithPassword(ctx, tandem.PrincipalUser, demo.OwnerEmail, demo.OwnerPassword); err != nil {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func programForm(p *tandem.Program) *form {
 	v := map[string][]string{
 		"name": {p.Name}, "slug": {p.Slug}, "type": {string(p.Type)}, "currency": {p.Currency}, "time_zone": {p.TimeZone},
 		"cookie_days": {strconv.Itoa(p.CookieDays)}, "attribution": {string(p.Attribution)}, "status": {string(p.Status)},
-		"destination_url": {p.DestinationURL}, "allowed_domains": {strings.Join(p.AllowedDomains, "\n")},
+		"destination_url": {p.DestinationURL}, "allowed_domains": {strings.Join(otherDomains(p), "\n")},
 		"headline": {p.Headline}, "value_props": {p.ValueProps}, "ideal_partner": {p.IdealPartner},
 	}
 	if p.AutoApprove {
@@ -68,6 +69,22 @@ func programForm(p *tandem.Program) *form {
 		v["invites_skip_review"] = []string{"on"}
 	}
 	return &form{values: v, errors: map[string]string{}}
+}
+
+// otherDomains are the allowed domains besides the destination's, which is
+// always allowed and so not listed in the form.
+func otherDomains(p *tandem.Program) []string {
+	dest := ""
+	if u, err := url.Parse(p.DestinationURL); err == nil {
+		dest = strings.ToLower(u.Hostname())
+	}
+	var out []string
+	for _, d := range p.AllowedDomains {
+		if d != dest {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // programFromForm reads the settings form into p.

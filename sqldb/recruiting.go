@@ -180,7 +180,13 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 		partner.Type = program.Type.PartnerType()
 		if len(partners) == 1 {
 			partner = partners[0] // one partner account across programs
-			flags = append(flags, tandem.FlagExistingPartner)
+			elsewhere, err := findMemberships(ctx, tx, tandem.MembershipFilter{PartnerID: partner.ID, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(elsewhere) > 0 {
+				flags = append(flags, tandem.FlagExistingPartner)
+			}
 		} else if err := tx.insertPartner(ctx, partner); err != nil {
 			return err
 		}

@@ -105,8 +105,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
-			Agreements: sqldb.NewAgreementService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Resources: sqldb.NewResourceService(db),
+			Agreements: services.agreements, Onboarding: services.onboarding,
+			Resources: services.resources,
 		}})
 	if err != nil {
 		return err
@@ -141,6 +141,9 @@ type services struct {
 	accounts   *sqldb.AccountService
 	emails     *sqldb.EmailService
 	recruiting *sqldb.RecruitingService
+	agreements *sqldb.AgreementService
+	resources  *sqldb.ResourceService
+	onboarding *sqldb.OnboardingService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -151,6 +154,9 @@ func newServices(db *sqldb.DB) services {
 		accounts:   sqldb.NewAccountService(db),
 		emails:     sqldb.NewEmailService(db),
 		recruiting: sqldb.NewRecruitingService(db),
+		agreements: sqldb.NewAgreementService(db),
+		resources:  sqldb.NewResourceService(db),
+		onboarding: sqldb.NewOnboardingService(db),
 	}
 }
 
@@ -184,7 +190,8 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 
 // seedDemo loads the demo business and says what it made and how to sign in.
 func seedDemo(ctx context.Context, env *environment, s services) error {
-	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting})
+	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
+		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding})
 	if err != nil {
 		return err
 	}
