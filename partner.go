@@ -131,6 +131,11 @@ func NormalizeEmail(s string) (string, error) {
 type PartnerFilter struct {
 	ID    string
 	Email string
+	// After, the sort key of the last item of the previous page, asks for the
+	// items that follow it in the list's order (keyset pagination). It is the
+	// API's cursor decoded: "<created_at Unix ms>:<id>". A malformed key is
+	// EINVALID on the field "cursor".
+	After string
 	Limit int
 }
 
@@ -187,7 +192,12 @@ type MembershipFilter struct {
 	ProgramID string
 	PartnerID string
 	Status    MembershipStatus
-	Limit     int
+	// After, the sort key of the last item of the previous page, asks for the
+	// items that follow it in the list's order (keyset pagination). It is the
+	// API's cursor decoded: "<created_at Unix ms>:<id>". A malformed key is
+	// EINVALID on the field "cursor".
+	After string
+	Limit int
 }
 
 // PartnerService stores partners and their memberships in programs.

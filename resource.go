@@ -268,7 +268,12 @@ type ResourceFilter struct {
 	FileID string
 	// IncludeArchived adds archived resources, which are left out otherwise.
 	IncludeArchived bool
-	Limit           int
+	// After, the sort key of the last item of the previous page, asks for the
+	// items that follow it in the list's order (keyset pagination). It is the
+	// API's cursor decoded: "<position>:<created_at Unix ms>:<id>". A
+	// malformed key is EINVALID on the field "cursor".
+	After string
+	Limit int
 }
 
 // ResourceService stores programs' resource libraries, their files and which

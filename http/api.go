@@ -3,12 +3,14 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -52,6 +54,9 @@ func (s *Server) apiRoutes() {
 		Tags:          []string{"Authentication"},
 		DefaultStatus: http.StatusNoContent,
 	}, s.apiRevokeMe)
+	s.apiProgramRoutes(api)
+	s.apiPartnerRoutes(api)
+	s.apiResourceRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same
@@ -65,7 +70,13 @@ func init() {
 		for _, e := range errs {
 			if d, ok := e.(huma.ErrorDetailer); ok {
 				detail := d.ErrorDetail()
-				field = strings.TrimPrefix(strings.TrimPrefix(detail.Location, "body."), "query.")
+				location := detail.Location
+				// A missing property is reported at its object ("body"): name the property.
+				var missing string
+				if n, _ := fmt.Sscanf(detail.Message, validation.MsgExpectedRequiredProperty, &missing); n == 1 {
+					location += "." + missing
+				}
+				field = strings.TrimPrefix(strings.TrimPrefix(location, "body."), "query.")
 				msg = strings.TrimSuffix(msg, ".") + ": " + detail.Message
 				break
 			}
@@ -77,6 +88,11 @@ func init() {
 		}
 		return &Problem{Type: "urn:tandem:problem:" + code, Title: http.StatusText(status), Status: status,
 			Detail: msg, Code: code, Field: field, RequestID: id}
+	}
+	// The OpenAPI document describes errors with the type NewError returns:
+	// make it the Problem too.
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		return huma.NewErrorWithContext(nil, status, msg, errs...)
 	}
 }
 

@@ -104,6 +104,21 @@ func TestOpenAPIDocument(t *testing.T) {
 	if doc.Paths.Find("/me") == nil || doc.Components.SecuritySchemes["apiKey"] == nil {
 		t.Error("the document lacks /me or the apiKey security scheme")
 	}
+	for path, methods := range map[string][]string{
+		"/programs": {"GET", "POST"}, "/programs/{id}": {"GET", "PATCH"}, "/programs/{id}/questions": {"GET"},
+		"/programs/{id}/groups": {"GET"}, "/programs/{id}/applications": {"POST"}, "/programs/{id}/resources": {"GET"},
+		"/partners": {"GET"}, "/partners/{id}": {"GET"}, "/memberships": {"GET"}, "/memberships/{id}": {"GET"},
+		"/memberships/{id}/review": {"POST"}, "/resources/{id}": {"GET"},
+	} {
+		for _, method := range methods {
+			if item := doc.Paths.Find(path); item == nil || item.GetOperation(method) == nil {
+				t.Errorf("the document lacks %s %s", method, path)
+			}
+		}
+	}
+	if errSchema := doc.Components.Schemas["Problem"]; errSchema == nil || errSchema.Value.Properties["field"] == nil {
+		t.Error("the document does not describe errors as problems")
+	}
 	if len(doc.Servers) != 1 || doc.Servers[0].URL != "https://partners.example.com/api/v1" {
 		t.Errorf("servers = %v", doc.Servers)
 	}

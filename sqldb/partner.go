@@ -142,6 +142,9 @@ func findPartners(ctx context.Context, tx *Tx, filter tandem.PartnerFilter) ([]*
 	var w where
 	w.eq("id", filter.ID)
 	w.eq("email", strings.ToLower(strings.TrimSpace(filter.Email)))
+	if err := w.after(filter.After, "created_at", "id"); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, name, email, kind, type, company, website, social_links, audience, tags, source, created_at, updated_at
 		FROM partners `+w.String()+`
@@ -170,6 +173,9 @@ func findMemberships(ctx context.Context, tx *Tx, filter tandem.MembershipFilter
 	w.eq("program_id", filter.ProgramID)
 	w.eq("partner_id", filter.PartnerID)
 	w.eq("status", string(filter.Status))
+	if err := w.after(filter.After, "created_at", "id"); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, program_id, partner_id, status, reason, COALESCE(group_id, ''), answers, flags, created_at, updated_at
 		FROM memberships `+w.String()+`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tandem-prm/tandem"
@@ -125,6 +126,9 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	w.eq("id", filter.ID)
 	w.eq("slug", filter.Slug)
 	w.eq("status", string(filter.Status))
+	if err := w.after(filter.After, "created_at", "id"); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, slug, name, type, currency, time_zone, cookie_days, attribution, auto_approve, status,
 			destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, created_at, updated_at
@@ -147,4 +151,34 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 		ps = append(ps, &p)
 	}
 	return ps, rows.Err()
+}
+
+// after adds the keyset condition of a page that starts after key, the sort
+// key of the previous page's last row in the form the filters' After fields
+// document: an integer for each column but the last, then the ID, joined by
+// ":" ("1718000000000:prg_…"). The columns are the list's ORDER BY, ID last.
+// A malformed key is EINVALID on the field "cursor".
+func (w *where) after(key string, columns ...string) error {
+	if key == "" {
+		return nil
+	}
+	parts := strings.SplitN(key, ":", len(columns))
+	if len(parts) != len(columns) || parts[len(parts)-1] == "" {
+		return tandem.Invalidf("cursor", "This cursor does not belong to this list; start again without one.")
+	}
+	marks := make([]string, len(parts))
+	for i, part := range parts {
+		var arg any = part
+		if i < len(parts)-1 {
+			n, err := strconv.ParseInt(part, 10, 64)
+			if err != nil {
+				return tandem.Invalidf("cursor", "This cursor does not belong to this list; start again without one.")
+			}
+			arg = n
+		}
+		w.args = append(w.args, arg)
+		marks[i] = fmt.Sprintf("$%d", len(w.args))
+	}
+	w.conds = append(w.conds, fmt.Sprintf("(%s) > (%s)", strings.Join(columns, ", "), strings.Join(marks, ", ")))
+	return nil
 }

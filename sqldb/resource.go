@@ -314,6 +314,9 @@ func findResources(ctx context.Context, tx *Tx, filter tandem.ResourceFilter) ([
 	if !filter.IncludeArchived {
 		w.conds = append(w.conds, "r.archived_at IS NULL")
 	}
+	if err := w.after(filter.After, "r.position", "r.created_at", "r.id"); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT r.id, r.program_id, COALESCE(r.group_id, ''), r.kind, r.title, r.body, r.url, COALESCE(r.file_id, ''),
 			COALESCE(f.name, ''), COALESCE(f.content_type, ''), COALESCE(f.size, 0),
