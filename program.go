@@ -234,6 +234,7 @@ type ProgramFilter struct {
 	ID     string
 	Slug   string
 	Status ProgramStatus
+	Type   ProgramType
 	// After, the sort key of the last item of the previous page, asks for the
 	// items that follow it in the list's order (keyset pagination). It is the
 	// API's cursor decoded: "<created_at Unix ms>:<id>". A malformed key is

@@ -172,28 +172,10 @@ func (s *Server) apiListPrograms(ctx context.Context, in *listProgramsInput) (*P
 	if err != nil {
 		return nil, s.apiError(ctx, err)
 	}
-	// ProgramFilter has no type: filter here, reading on in batches until
-	// the page is full. A business has few programs.
-	batch := in.Limit + 1
-	if in.Type != "" {
-		batch = 100
-	}
-	var page []*tandem.Program
-	for {
-		ps, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{Status: tandem.ProgramStatus(in.Status),
-			After: from.String(), Limit: batch})
-		if err != nil {
-			return nil, s.apiError(ctx, err)
-		}
-		for _, p := range ps {
-			if in.Type == "" || string(p.Type) == in.Type {
-				page = append(page, p)
-			}
-		}
-		if len(ps) < batch || len(page) > in.Limit {
-			break
-		}
-		from = programKey(ps[len(ps)-1])
+	page, err := s.services.Programs.FindPrograms(ctx, tandem.ProgramFilter{Status: tandem.ProgramStatus(in.Status),
+		Type: tandem.ProgramType(in.Type), After: from.String(), Limit: in.Limit + 1})
+	if err != nil {
+		return nil, s.apiError(ctx, err)
 	}
 	return pageOf(page, in.Limit, programKey, apiProgram), nil
 }

@@ -126,6 +126,7 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	w.eq("id", filter.ID)
 	w.eq("slug", filter.Slug)
 	w.eq("status", string(filter.Status))
+	w.eq("type", string(filter.Type))
 	if err := w.after(filter.After, "created_at", "id"); err != nil {
 		return nil, err
 	}
