@@ -22,6 +22,8 @@ const (
 	PrefixStep       = "obs"
 	PrefixResource   = "res"
 	PrefixFile       = "fil"
+	PrefixInvitation = "inv"
+	PrefixImport     = "imp"
 
 	PrefixAgreementVersion = "agv"
 )

@@ -117,6 +117,9 @@ type Application struct {
 	SocialLinks []string
 	Audience    string
 	Answers     map[string]string // question ID -> answer
+	// InviteToken is the link token of the invitation the applicant came
+	// with, if any: the application's email must be the invited one.
+	InviteToken string
 }
 
 // Flags a reviewer should know about an applicant.

@@ -36,7 +36,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Accounts: sqldb.NewAccountService(db), RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
 			Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db),
 			Onboarding: sqldb.NewOnboardingService(db),
-			Resources:  sqldb.NewResourceService(db),
+			Resources:  sqldb.NewResourceService(db), Invitations: sqldb.NewInvitationService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

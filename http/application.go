@@ -152,7 +152,8 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 	}
 	a := &tandem.Application{ProgramID: program.ID, Name: r.PostFormValue("name"), Email: r.PostFormValue("email"),
 		Kind: tandem.PartnerKind(r.PostFormValue("kind")), Company: r.PostFormValue("company"), Website: r.PostFormValue("website"),
-		SocialLinks: strings.Fields(r.PostFormValue("social_links")), Audience: r.PostFormValue("audience"), Answers: answers}
+		SocialLinks: strings.Fields(r.PostFormValue("social_links")), Audience: r.PostFormValue("audience"), Answers: answers,
+		InviteToken: r.PostFormValue("invite")}
 	m, err := s.services.Recruiting.Apply(r.Context(), a)
 	if err != nil {
 		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderPublicProgram(w, r, status, program, f, fl) })

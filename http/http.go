@@ -54,6 +54,7 @@ type Services struct {
 	Agreements  tandem.AgreementService
 	Resources   tandem.ResourceService
 	Onboarding  tandem.OnboardingService
+	Invitations tandem.InvitationService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -110,6 +111,7 @@ func (s *Server) routes() {
 	s.adminRoutes()
 	s.portalRoutes()
 	s.resourceRoutes()
+	s.invitationRoutes()
 	s.agreementRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)

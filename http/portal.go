@@ -115,6 +115,16 @@ func (s *Server) renderPublicProgram(w http.ResponseWriter, r *http.Request, sta
 			props = append(props, line)
 		}
 	}
+	invite, err := s.pageInvitation(r, p)
+	switch {
+	case tandem.ErrorCode(err) == tandem.EINTERNAL:
+		s.Error(w, r, err)
+		return
+	case err != nil && fl == nil: // the page still takes an application, without the invitation
+		status, fl = statusOf[tandem.ErrorCode(err)], &flash{Text: tandem.ErrorMessage(err), Error: true}
+	case invite != nil && f == nil:
+		f = invite.form()
+	}
 	s.render(w, r, status, "public_program", &page{Title: p.Name, Wide: true, Form: f, Flash: fl, Data: map[string]any{
-		"Program": p, "Questions": questions, "ValueProps": props}})
+		"Program": p, "Questions": questions, "ValueProps": props, "Invite": invite}})
 }

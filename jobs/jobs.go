@@ -50,6 +50,8 @@ type Services struct {
 	Audit    tandem.AuditService
 	Emails   tandem.EmailService
 	Accounts tandem.AccountService
+	// Invitations works through invitation imports.
+	Invitations tandem.InvitationService
 }
 
 // Runner works the queue of one tandem instance.
@@ -103,6 +105,7 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 	river.AddWorker(workers, &auditRetentionWorker{audit: services.Audit, retention: cfg.AuditRetention, now: cfg.Now})
 	river.AddWorker(workers, &sendEmailWorker{emails: services.Emails, sender: cfg.Mailer, baseURL: cfg.BaseURL, logger: cfg.Logger})
 	river.AddWorker(workers, &sessionCleanupWorker{accounts: services.Accounts})
+	river.AddWorker(workers, &invitationImportWorker{invitations: services.Invitations})
 	if extra != nil {
 		extra(workers)
 	}

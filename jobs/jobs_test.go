@@ -63,7 +63,7 @@ func newTestRunner(t *testing.T, db *sqldb.DB, name string, rec *recorder, cfg C
 	if cfg.Mailer == nil {
 		cfg.Mailer = mail.NewDirSender(t.TempDir())
 	}
-	services := Services{Audit: sqldb.NewAuditService(db), Emails: sqldb.NewEmailService(db), Accounts: sqldb.NewAccountService(db)}
+	services := Services{Audit: sqldb.NewAuditService(db), Emails: sqldb.NewEmailService(db), Accounts: sqldb.NewAccountService(db), Invitations: sqldb.NewInvitationService(db)}
 	r, err := newRunner(db, services, cfg, func(w *river.Workers) {
 		river.AddWorker(w, &probeWorker{name: name, rec: rec})
 	})

@@ -163,6 +163,10 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 		if program.Status != tandem.ProgramActive {
 			return tandem.Errorf(tandem.EINVALID, "This program is not taking applications.")
 		}
+		invitation, err := tx.invitationFor(ctx, a.InviteToken, program.ID, applicant.Email)
+		if err != nil {
+			return err
+		}
 		questions, err := findQuestions(ctx, tx, program.ID)
 		if err != nil {
 			return err
@@ -178,6 +182,9 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 		}
 		partner := &applicant
 		partner.Type = program.Type.PartnerType()
+		if invitation != nil {
+			partner.Source = tandem.SourceInvited
+		}
 		if len(partners) == 1 {
 			partner = partners[0] // one partner account across programs
 			elsewhere, err := findMemberships(ctx, tx, tandem.MembershipFilter{PartnerID: partner.ID, Limit: 1})
@@ -198,10 +205,16 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 			flags = append(flags, tandem.FlagExistingUser)
 		}
 		status := program.NewMemberStatus()
+		if invitation != nil && program.InvitesSkipReview {
+			status = tandem.MembershipApproved
+		}
 		if m, err = tx.insertMembership(ctx, program.ID, partner.ID, status, answers, flags); err != nil {
 			return err
 		}
 		if err := tx.ensurePartnerUser(ctx, partner.ID, applicant.Email, applicant.Name); err != nil {
+			return err
+		}
+		if err := tx.acceptInvitation(ctx, invitation, a.InviteToken, partner.ID); err != nil {
 			return err
 		}
 		template := "application_received"

@@ -91,7 +91,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: sqldb.NewInvitationService(db)}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -106,7 +106,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
-			Resources: services.resources,
+			Resources: services.resources, Invitations: sqldb.NewInvitationService(db),
 		}})
 	if err != nil {
 		return err
