@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // PartnerKind says whether a partner is a person or a company.
@@ -116,6 +117,28 @@ func (p *Partner) Validate() error {
 	return nil
 }
 
+// NormalizeTags trims, de-duplicates (ignoring case) and checks tags:
+// at most 20, each at most 40 characters.
+func NormalizeTags(tags []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > 40 || strings.ContainsAny(t, "\n\r") {
+			return nil, Invalidf("tags", "Tag %q is too long: at most 40 characters.", t)
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	if len(out) > 20 {
+		return nil, Invalidf("tags", "At most 20 tags, please.")
+	}
+	return out, nil
+}
+
 // NormalizeEmail checks that s is one plain email address and returns it
 // trimmed and in lower case, the form Tandem stores and compares.
 func NormalizeEmail(s string) (string, error) {
@@ -214,6 +237,8 @@ type PartnerService interface {
 	// SetMembershipStatus moves a membership to a new status, with a reason
 	// (required for rejected and suspended). A move the status rules forbid is EINVALID.
 	SetMembershipStatus(ctx context.Context, id string, to MembershipStatus, reason string) (*Membership, error)
+	// SetPartnerTags replaces the program manager's tags on a partner.
+	SetPartnerTags(ctx context.Context, id string, tags []string) (*Partner, error)
 	// FindMemberships returns the memberships matching the filter, oldest first.
 	FindMemberships(ctx context.Context, filter MembershipFilter) ([]*Membership, error)
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -12,6 +13,7 @@ func (s *Server) adminRoutes() {
 	s.mux.Handle("GET /admin", s.requireUser(tandem.PermView, s.handleAdminDashboard))
 	s.mux.Handle("GET /admin/programs", s.requireUser(tandem.PermView, s.handleAdminPrograms))
 	s.mux.Handle("GET /admin/partners", s.requireUser(tandem.PermView, s.handleAdminPartners))
+	s.mux.Handle("POST /admin/partners/{id}/tags", s.requireUser(tandem.PermManagePartners, s.handleSetTags))
 	s.mux.Handle("GET /admin/team", s.requireUser(tandem.PermView, s.handleTeam))
 	s.mux.Handle("POST /admin/team/invite", s.requireUser(tandem.PermManageUsers, s.handleInvite))
 	s.mux.Handle("POST /admin/team/{id}/role", s.requireUser(tandem.PermManageUsers, s.handleSetRole))
@@ -106,6 +108,21 @@ func (s *Server) handleAdminPartners(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, r, http.StatusOK, "admin_partners", &page{Title: "Partners", Area: "admin", Data: rows})
+}
+
+// handleSetTags replaces a partner's tags, given comma-separated.
+func (s *Server) handleSetTags(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	p, err := s.services.Partners.SetPartnerTags(r.Context(), r.PathValue("id"), strings.Split(r.PostFormValue("tags"), ","))
+	if tandem.ErrorCode(err) == tandem.EINVALID || tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		s.sessions.Put(r.Context(), sessError, tandem.ErrorMessage(err))
+	} else if err != nil {
+		s.Error(w, r, err)
+		return
+	} else {
+		s.setFlash(r, "Tags of "+p.Name+" saved.")
+	}
+	http.Redirect(w, r, "/admin/partners", http.StatusSeeOther)
 }
 
 func (s *Server) renderTeam(w http.ResponseWriter, r *http.Request, status int, f *form, fl *flash) {

@@ -161,3 +161,39 @@ func TestApplyFromThePublicPageAndReview(t *testing.T) {
 		}
 	})
 }
+
+func TestPartnerTags(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "http://127.0.0.1")
+		ctx := context.Background()
+		owner, _ := a.accounts.CreateOwner(ctx, "owner@example.com", "Olivia", "password of owner@example.com")
+		a.user(owner.ID, "fin@example.com", tandem.RoleFinance)
+		p := &tandem.Partner{Name: "Kari", Email: "kari@example.com"}
+		if err := a.partners.CreatePartner(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		admin := a.client()
+		admin.signIn(tandem.PrincipalUser, "owner@example.com", "password of owner@example.com")
+		if r := admin.post("/admin/partners/"+p.ID+"/tags", url.Values{"tags": {" agency, Nordics ,agency,, nordics "}}); r.status != http.StatusSeeOther {
+			t.Fatalf("set tags = %d", r.status)
+		}
+		if got, _ := a.partners.FindPartnerByID(ctx, p.ID); strings.Join(got.Tags, "|") != "agency|Nordics" {
+			t.Errorf("tags = %q; want trimmed and de-duplicated", got.Tags)
+		}
+		if r := admin.get("/admin/partners"); !strings.Contains(r.body, `value="agency, Nordics"`) || !strings.Contains(r.body, "Tags of Kari saved.") {
+			t.Error("the partner list does not show the saved tags")
+		}
+		if r := admin.post("/admin/partners/"+p.ID+"/tags", url.Values{"tags": {strings.Repeat("x", 41)}}); r.status != http.StatusSeeOther {
+			t.Fatalf("long tag = %d", r.status)
+		}
+		if r := admin.get("/admin/partners"); !strings.Contains(r.body, "at most 40 characters") {
+			t.Error("a refused tag is not explained")
+		}
+		fin := a.client()
+		fin.signIn(tandem.PrincipalUser, "fin@example.com", "password of fin@example.com")
+		if r := fin.post("/admin/partners/"+p.ID+"/tags", url.Values{"tags": {"x"}}); r.status != http.StatusForbidden {
+			t.Errorf("finance sets tags = %d; want 403", r.status)
+		}
+	})
+}

@@ -117,6 +117,27 @@ func (s *PartnerService) SetMembershipStatus(ctx context.Context, id string, to 
 	return m, err
 }
 
+// SetPartnerTags replaces a partner's tags and audits the change.
+func (s *PartnerService) SetPartnerTags(ctx context.Context, id string, tags []string) (*tandem.Partner, error) {
+	tags, err := tandem.NormalizeTags(tags)
+	if err != nil {
+		return nil, err
+	}
+	var p *tandem.Partner
+	err = s.db.inWriteTx(ctx, func(tx *Tx) error {
+		if p, err = findPartnerByID(ctx, tx, id); err != nil {
+			return err
+		}
+		old := p.Tags
+		p.Tags, p.UpdatedAt = tags, tx.now
+		if _, err := tx.ExecContext(ctx, `UPDATE partners SET tags = $1, updated_at = $2 WHERE id = $3`, strings.Join(tags, "\n"), ms(tx.now), id); err != nil {
+			return fmt.Errorf("update tags: %w", err)
+		}
+		return tx.audit(ctx, "partner.tags", id, map[string]any{"from": old, "to": tags})
+	})
+	return p, err
+}
+
 // FindMemberships returns the memberships matching the filter, oldest first.
 func (s *PartnerService) FindMemberships(ctx context.Context, filter tandem.MembershipFilter) ([]*tandem.Membership, error) {
 	var out []*tandem.Membership
