@@ -1,18 +1,5 @@
 -- +goose Up
--- The resource library: what partners study to sell well. Files are kept in
--- the database (one backup holds everything); only the sniffed, allowed
--- types are stored. The .sqlite.sql and .postgres.sql files of this version
--- differ only in the type of files.data: BLOB on SQLite, BYTEA on PostgreSQL.
-CREATE TABLE files (
-    id           TEXT PRIMARY KEY,
-    name         TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    size         BIGINT NOT NULL CHECK (size > 0),
-    sha256       TEXT NOT NULL,
-    data         BLOB NOT NULL,
-    created_at   BIGINT NOT NULL
-);
-
+-- The resource library: what partners study to sell well.
 CREATE TABLE resources (
     id          TEXT PRIMARY KEY,
     program_id  TEXT NOT NULL REFERENCES programs (id),
@@ -43,4 +30,3 @@ CREATE INDEX resource_reads_resource ON resource_reads (resource_id);
 -- +goose Down
 DROP TABLE resource_reads;
 DROP TABLE resources;
-DROP TABLE files;
