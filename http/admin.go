@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -238,22 +239,16 @@ type auditRow struct {
 	Actor string
 }
 
-func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	entries, err := s.services.Audit.FindAuditEntries(ctx, tandem.AuditFilter{Limit: auditPage, Before: r.FormValue("before")})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
+// actorNames names the business's users and API keys by ID, for pages that
+// show who did something ("" is Tandem itself).
+func (s *Server) actorNames(ctx context.Context) (map[string]string, error) {
 	users, err := s.services.Accounts.FindUsers(ctx)
 	if err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
 	keys, err := s.services.Accounts.FindAPIKeys(ctx)
 	if err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
 	names := map[string]string{"": "Tandem"}
 	for _, u := range users {
@@ -261,6 +256,21 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, k := range keys {
 		names[k.ID] = "API key " + k.Name
+	}
+	return names, nil
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	entries, err := s.services.Audit.FindAuditEntries(ctx, tandem.AuditFilter{Limit: auditPage, Before: r.FormValue("before")})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	names, err := s.actorNames(ctx)
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {

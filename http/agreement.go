@@ -51,14 +51,10 @@ func (s *Server) renderAdminAgreement(w http.ResponseWriter, r *http.Request, st
 		s.Error(w, r, err)
 		return
 	}
-	users, err := s.services.Accounts.FindUsers(ctx)
+	names, err := s.actorNames(ctx)
 	if err != nil {
 		s.Error(w, r, err)
 		return
-	}
-	names := map[string]string{"": "Tandem"}
-	for _, u := range users {
-		names[u.ID] = u.DisplayName()
 	}
 	views := make([]versionView, len(versions))
 	for i, v := range versions {

@@ -239,6 +239,25 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
+// queryTimes runs a query of (id, time) rows and returns them as a map.
+func queryTimes(ctx context.Context, tx *Tx, query string, args ...any) (map[string]time.Time, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, timeCol(&at)); err != nil {
+			return nil, err
+		}
+		out[id] = at
+	}
+	return out, rows.Err()
+}
+
 // isNoRows reports whether err is sql.ErrNoRows.
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 

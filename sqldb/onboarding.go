@@ -102,23 +102,11 @@ func (s *OnboardingService) CompleteCustomStep(ctx context.Context, partnerID, p
 
 // CustomStepsDone returns when the partner ticked each of the program's steps.
 func (s *OnboardingService) CustomStepsDone(ctx context.Context, partnerID, programID string) (map[string]time.Time, error) {
-	done := map[string]time.Time{}
-	err := s.db.inReadTx(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT d.step_id, d.done_at FROM onboarding_done d JOIN onboarding_steps st ON st.id = d.step_id
+	var done map[string]time.Time
+	err := s.db.inReadTx(ctx, func(tx *Tx) (err error) {
+		done, err = queryTimes(ctx, tx, `SELECT d.step_id, d.done_at FROM onboarding_done d JOIN onboarding_steps st ON st.id = d.step_id
 			WHERE d.partner_id = $1 AND st.program_id = $2`, partnerID, programID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var at time.Time
-			if err := rows.Scan(&id, timeCol(&at)); err != nil {
-				return err
-			}
-			done[id] = at
-		}
-		return rows.Err()
+		return err
 	})
 	return done, err
 }

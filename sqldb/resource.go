@@ -237,24 +237,12 @@ func (s *ResourceService) MarkResourceRead(ctx context.Context, partnerID, resou
 
 // ReadResources returns when the partner read each resource of the program.
 func (s *ResourceService) ReadResources(ctx context.Context, partnerID, programID string) (map[string]time.Time, error) {
-	out := map[string]time.Time{}
-	err := s.db.inReadTx(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+	var out map[string]time.Time
+	err := s.db.inReadTx(ctx, func(tx *Tx) (err error) {
+		out, err = queryTimes(ctx, tx, `
 			SELECT rr.resource_id, rr.read_at FROM resource_reads rr JOIN resources r ON r.id = rr.resource_id
 			WHERE rr.partner_id = $1 AND r.program_id = $2`, partnerID, programID)
-		if err != nil {
-			return fmt.Errorf("find resource reads: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var at time.Time
-			if err := rows.Scan(&id, timeCol(&at)); err != nil {
-				return err
-			}
-			out[id] = at
-		}
-		return rows.Err()
+		return err
 	})
 	return out, err
 }
