@@ -308,7 +308,11 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	v := viewerFrom(r.Context())
 	p := tandem.Principal{Kind: tandem.PrincipalKind(s.sessions.GetString(r.Context(), sessKind)), ID: s.sessions.GetString(r.Context(), sessID),
 		Epoch: s.sessions.GetInt64(r.Context(), sessEpoch)}
-	p, err := s.services.Accounts.SetPassword(r.Context(), p, r.PostFormValue("current_password"), r.PostFormValue("password"))
+	// The current password is a password guess like any other: limit it.
+	err := s.limit(r, map[string]int{"signin:ip:" + clientNet(r): limitPerIP, "password:" + string(p.Kind) + ":" + p.ID: limitPerAccount})
+	if err == nil {
+		p, err = s.services.Accounts.SetPassword(r.Context(), p, r.PostFormValue("current_password"), r.PostFormValue("password"))
+	}
 	if err == nil {
 		err = s.signIn(r.Context(), p)
 	}

@@ -122,9 +122,20 @@ func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleMembershipStatus suspends or reactivates a partner in a program.
+// Applications are decided through review (which emails the partner), so
+// this route moves only between approved and suspended.
 func (s *Server) handleMembershipStatus(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
-	m, err := s.services.Partners.SetMembershipStatus(r.Context(), r.PathValue("id"), tandem.MembershipStatus(r.PostFormValue("status")), r.PostFormValue("reason"))
+	to := tandem.MembershipStatus(r.PostFormValue("status"))
+	var m *tandem.Membership
+	var err error = tandem.Invalidf("status", "Only approved partners can be suspended, and only suspended ones reactivated.")
+	if current, findErr := s.services.Partners.FindMemberships(r.Context(), tandem.MembershipFilter{ID: r.PathValue("id"), Limit: 1}); findErr != nil {
+		err = findErr
+	} else if len(current) == 0 {
+		err = tandem.Errorf(tandem.ENOTFOUND, "Partner not found in this program.")
+	} else if from := current[0].Status; (from == tandem.MembershipApproved && to == tandem.MembershipSuspended) || (from == tandem.MembershipSuspended && to == tandem.MembershipApproved) {
+		m, err = s.services.Partners.SetMembershipStatus(r.Context(), r.PathValue("id"), to, r.PostFormValue("reason"))
+	}
 	done := ""
 	if err == nil {
 		done = "The partner is now " + string(m.Status) + "."
@@ -140,7 +151,7 @@ func (s *Server) handleApply(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if err := s.limit(r, map[string]int{"apply:ip:" + clientIP(r): limitPerIP}); err != nil {
+	if err := s.limit(r, map[string]int{"apply:ip:" + clientNet(r): limitPerIP}); err != nil {
 		s.renderPublicProgram(w, r, statusOf[tandem.ErrorCode(err)], program, newForm(r), &flash{Text: tandem.ErrorMessage(err), Error: true})
 		return
 	}

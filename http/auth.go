@@ -110,7 +110,7 @@ func (s *Server) handlePasswordSignIn(kind tandem.PrincipalKind) http.HandlerFun
 		_ = r.ParseForm()
 		f := newForm(r)
 		email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
-		err := s.limit(r, map[string]int{"signin:ip:" + clientIP(r): limitPerIP, "signin:" + string(kind) + ":" + email: limitPerAccount})
+		err := s.limit(r, map[string]int{"signin:ip:" + clientNet(r): limitPerIP, "signin:" + string(kind) + ":" + email: limitPerAccount})
 		var p tandem.Principal
 		if err == nil {
 			p, err = s.services.Accounts.SignInWithPassword(r.Context(), kind, email, r.PostFormValue("password"))
@@ -141,7 +141,7 @@ func (s *Server) sendLink(w http.ResponseWriter, r *http.Request, kind tandem.Pr
 	send func(ctx context.Context, kind tandem.PrincipalKind, email string) error) {
 	_ = r.ParseForm()
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
-	err := s.limit(r, map[string]int{"link:ip:" + clientIP(r): limitPerIP, "link:" + string(kind) + ":" + email: limitLinks})
+	err := s.limit(r, map[string]int{"link:ip:" + clientNet(r): limitPerIP, "link:" + string(kind) + ":" + email: limitLinks})
 	if err == nil {
 		err = send(r.Context(), kind, email)
 	}
@@ -169,7 +169,7 @@ func (s *Server) handleSignInLinkPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSignInLink(w http.ResponseWriter, r *http.Request) {
-	err := s.limit(r, map[string]int{"token:ip:" + clientIP(r): limitPerIP})
+	err := s.limit(r, map[string]int{"token:ip:" + clientNet(r): limitPerIP})
 	var p tandem.Principal
 	if err == nil {
 		p, err = s.services.Accounts.UseSignInLink(r.Context(), r.PathValue("token"))

@@ -46,8 +46,10 @@ func TestPasswordSignInAndOut(t *testing.T) {
 		}
 		// A sign-in never redirects off-site.
 		c2 := a.client()
-		if r := c2.post("/login", url.Values{"email": {"owner@example.com"}, "password": {"the owners password"}, "next": {"//evil.example/x"}}); r.location != "/admin" {
-			t.Errorf("next=//evil.example redirected to %q", r.location)
+		for _, next := range []string{"//evil.example/x", "/\t/evil.example/x", "/\\evil.example", "https://evil.example"} {
+			if r := c2.post("/login", url.Values{"email": {"owner@example.com"}, "password": {"the owners password"}, "next": {next}}); r.location != "/admin" {
+				t.Errorf("next=%q redirected to %q", next, r.location)
+			}
 		}
 		if r := c.post("/logout", nil); r.status != http.StatusSeeOther || r.location != "/login" {
 			t.Errorf("sign out = %d %q", r.status, r.location)
@@ -247,4 +249,22 @@ func TestSetupAndInvitation(t *testing.T) {
 			t.Errorf("used invitation page = %d; want 400", r.status)
 		}
 	})
+}
+
+// The current password asked by the password change is limited like a sign-in.
+func TestPasswordChangeIsRateLimited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, sqldbtest.Open(t, sqldb.SQLite), "http://127.0.0.1")
+	if _, err := a.accounts.CreateOwner(context.Background(), "owner@example.com", "Olivia", "the owners password"); err != nil {
+		t.Fatal(err)
+	}
+	c := a.client()
+	c.signIn(tandem.PrincipalUser, "owner@example.com", "the owners password")
+	var r response
+	for range 11 {
+		r = c.post("/admin/account/password", url.Values{"current_password": {"a wrong guess"}, "password": {"a new password!"}})
+	}
+	if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many attempts") {
+		t.Errorf("11th guess of the current password = %d; want 429", r.status)
+	}
 }

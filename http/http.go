@@ -155,7 +155,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.logger.Warn("readiness: database unreachable", "err", err, "request_id", RequestID(ctx))
 		checks["database"], checks["migrations"], status = "unreachable", "unknown", http.StatusServiceUnavailable
 	} else if err := s.db.CheckSchema(ctx); err != nil {
-		checks["migrations"], status = err.Error(), http.StatusServiceUnavailable
+		// Only a user-safe message: driver text stays in the log.
+		if tandem.ErrorCode(err) == tandem.EINTERNAL {
+			s.logger.Warn("readiness: schema check failed", "err", err, "request_id", RequestID(ctx))
+		}
+		checks["migrations"], status = tandem.ErrorMessage(err), http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
 }

@@ -132,6 +132,13 @@ func TestApplyFromThePublicPageAndReview(t *testing.T) {
 		}
 		ms, _ := a.partners.FindMemberships(ctx, tandem.MembershipFilter{ProgramID: prog.ID})
 		m := ms[0]
+		// The suspend/reactivate route cannot approve an application behind review's back.
+		if r := admin.post("/admin/memberships/"+m.ID+"/status", url.Values{"status": {"approved"}}); r.status != http.StatusSeeOther {
+			t.Fatalf("status route = %d", r.status)
+		}
+		if got, _ := a.partners.FindMemberships(ctx, tandem.MembershipFilter{ID: m.ID}); got[0].Status != tandem.MembershipPending {
+			t.Errorf("the status route approved an application: %s", got[0].Status)
+		}
 		fin := a.client()
 		fin.signIn(tandem.PrincipalUser, "fin@example.com", "password of fin@example.com")
 		if r := fin.post("/admin/memberships/"+m.ID+"/review", url.Values{"decision": {"approve"}}); r.status != http.StatusForbidden {

@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"net/netip"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,6 +58,18 @@ func viewerFrom(ctx context.Context) viewer {
 // X-Forwarded-For: run it behind a proxy that sets the peer address, or
 // accept that limits then apply per proxy.
 func clientIP(r *http.Request) string { return hostOf(r.RemoteAddr) }
+
+// clientNet is the client's address for rate limits: an IPv6 client counts
+// as its /64, the block one subscriber gets, so that rotating addresses
+// inside it does not escape the limits.
+func clientNet(r *http.Request) string {
+	host := clientIP(r)
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+		prefix, _ := ip.Prefix(64)
+		return prefix.String()
+	}
+	return host
+}
 
 // ui wraps a UI route: cross-origin form posts are refused, the session is
 // loaded and saved, and the signed-in viewer (if any) is put in the context
@@ -164,7 +177,10 @@ func (s *Server) toSignIn(w http.ResponseWriter, r *http.Request, login string) 
 // safeNext returns next if it is a path on this site, else fallback: a
 // sign-in must never redirect to another site.
 func safeNext(next, fallback string) string {
-	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines from URLs and read \ as /, so
+	// "/\t/evil.example" would become "//evil.example": refuse them all.
+	unsafe := strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !unsafe {
 		return next
 	}
 	return fallback

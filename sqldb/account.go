@@ -205,11 +205,18 @@ func (s *AccountService) InviteUser(ctx context.Context, inviterID, email string
 			return err
 		case existing.status != tandem.UserInvited:
 			return &tandem.Error{Code: tandem.ECONFLICT, Field: "email", Message: "This person already has an account."}
-		default: // invite again, perhaps with another role
+		default: // invite again, perhaps with another role; the earlier link dies
+			if u, err = findUserByID(ctx, tx, existing.id); err != nil {
+				return err
+			}
+			if !inviter.Role.CanAssign(u.Role) {
+				return tandem.Errorf(tandem.EFORBIDDEN, "Your role cannot change an invitation as %s.", u.Role)
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1, updated_at = $2 WHERE id = $3`, role, ms(tx.now), existing.id); err != nil {
 				return err
 			}
-			if u, err = findUserByID(ctx, tx, existing.id); err != nil {
+			u.Role = role
+			if err := tx.expireLinks(ctx, tandem.Principal{Kind: tandem.PrincipalUser, ID: u.ID}, tandem.LinkInvite); err != nil {
 				return err
 			}
 		}
@@ -338,6 +345,11 @@ func changerAndTarget(ctx context.Context, tx *Tx, changerID, userID string) (ch
 // keepAnOwner refuses a change that would leave no active owner but the one
 // with the ID.
 func (tx *Tx) keepAnOwner(ctx context.Context, exceptID string) error {
+	// Lock the owners' rows first: on PostgreSQL two owners demoting each
+	// other at once would otherwise both see the other and leave none.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = updated_at WHERE role = 'owner' AND status = 'active'`); err != nil {
+		return err
+	}
 	var others int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'owner' AND status = 'active' AND id <> $1`, exceptID).Scan(&others); err != nil {
 		return err

@@ -267,7 +267,11 @@ func TestAPIKeys(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		s := sqldb.NewAccountService(db)
-		key, secret, err := s.CreateAPIKey(ctx, "usr_x", "Checkout", tandem.ScopeRead)
+		owner, err := s.CreateOwner(ctx, "owner@example.com", "Olivia", "the owners password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, secret, err := s.CreateAPIKey(ctx, owner.ID, "Checkout", tandem.ScopeRead)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,8 +287,35 @@ func TestAPIKeys(t *testing.T) {
 				t.Errorf("AuthenticateAPIKey(%q) = %v", bad, err)
 			}
 		}
-		if _, _, err := s.CreateAPIKey(ctx, "usr_x", "Bad", "admin"); tandem.ErrorField(err) != "scope" {
+		if _, _, err := s.CreateAPIKey(ctx, owner.ID, "Bad", "admin"); tandem.ErrorField(err) != "scope" {
 			t.Errorf("bad scope: %v", err)
+		}
+		// A key stops working when its creator leaves or may no longer manage keys.
+		admin, err := s.InviteUser(ctx, owner.ID, "ada@example.com", tandem.RoleAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AcceptInvite(ctx, sqldbtest.LastLink(t, db, "ada@example.com", "user_invite"), "Ada", "adas own password"); err != nil {
+			t.Fatal(err)
+		}
+		_, adminSecret, _ := s.CreateAPIKey(ctx, admin.ID, "Ada's script", tandem.ScopeWrite)
+		if _, err := s.AuthenticateAPIKey(ctx, adminSecret); err != nil {
+			t.Fatalf("admin's key: %v", err)
+		}
+		if _, err := s.SetUserRole(ctx, owner.ID, admin.ID, tandem.RoleManager); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AuthenticateAPIKey(ctx, adminSecret); tandem.ErrorCode(err) != tandem.EUNAUTHORIZED {
+			t.Errorf("key of a user demoted to manager: %v; want unauthorized", err)
+		}
+		if _, err := s.SetUserRole(ctx, owner.ID, admin.ID, tandem.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetUserStatus(ctx, owner.ID, admin.ID, tandem.UserDisabled); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AuthenticateAPIKey(ctx, adminSecret); tandem.ErrorCode(err) != tandem.EUNAUTHORIZED {
+			t.Errorf("key of a disabled user: %v; want unauthorized", err)
 		}
 		if err := s.RevokeAPIKey(ctx, key.ID); err != nil {
 			t.Fatal(err)
@@ -296,7 +327,7 @@ func TestAPIKeys(t *testing.T) {
 			t.Errorf("revoke twice: %v", err)
 		}
 		keys, err := s.FindAPIKeys(ctx)
-		if err != nil || len(keys) != 1 || keys[0].RevokedAt.IsZero() {
+		if err != nil || len(keys) != 2 || keys[1].RevokedAt.IsZero() {
 			t.Errorf("keys = %+v, %v", keys, err)
 		}
 	})
@@ -361,6 +392,49 @@ func TestSessionStore(t *testing.T) {
 		}
 		if _, found, _ := s.FindCtx(ctx, "tok2"); found {
 			t.Error("deleted session found")
+		}
+	})
+}
+
+// A password change, a reset or "sign out everywhere" kills the account's
+// unused sign-in and reset links; a new invitation kills the earlier one.
+func TestLinksDieWithTheSessions(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := sqldb.NewAccountService(db)
+		owner, err := s.CreateOwner(ctx, "owner@example.com", "Olivia", "the owners password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := s.SignInWithPassword(ctx, tandem.PrincipalUser, "owner@example.com", "the owners password")
+		_ = s.SendSignInLink(ctx, tandem.PrincipalUser, "owner@example.com")
+		signIn := sqldbtest.LastLink(t, db, "owner@example.com", "magic_link")
+		_ = s.SendPasswordReset(ctx, tandem.PrincipalUser, "owner@example.com")
+		reset := sqldbtest.LastLink(t, db, "owner@example.com", "password_reset")
+		if err := s.SignOutEverywhere(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UseSignInLink(ctx, signIn); tandem.ErrorCode(err) != tandem.EINVALID {
+			t.Errorf("sign-in link after sign out everywhere: %v", err)
+		}
+		if _, err := s.ResetPassword(ctx, reset, "a brand new password"); tandem.ErrorCode(err) != tandem.EINVALID {
+			t.Errorf("reset link after sign out everywhere: %v", err)
+		}
+
+		if _, err := s.InviteUser(ctx, owner.ID, "fin@example.com", tandem.RoleFinance); err != nil {
+			t.Fatal(err)
+		}
+		first := sqldbtest.LastLink(t, db, "fin@example.com", "user_invite")
+		if _, err := s.InviteUser(ctx, owner.ID, "fin@example.com", tandem.RoleManager); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AcceptInvite(ctx, first, "Finn", "finns password!"); tandem.ErrorCode(err) != tandem.EINVALID {
+			t.Errorf("the earlier invitation still works: %v", err)
+		}
+		u, err := s.AcceptInvite(ctx, sqldbtest.LastLink(t, db, "fin@example.com", "user_invite"), "Finn", "finns password!")
+		if err != nil || u.Role != tandem.RoleManager {
+			t.Errorf("the new invitation = %+v, %v", u, err)
 		}
 	})
 }

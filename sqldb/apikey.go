@@ -91,15 +91,28 @@ func (s *AccountService) AuthenticateAPIKey(ctx context.Context, secret string) 
 		return nil, errBadAPIKey
 	}
 	var key *tandem.APIKey
+	var creator struct {
+		role   tandem.Role
+		status tandem.UserStatus
+	}
 	err := s.db.inReadTx(ctx, func(tx *Tx) (err error) {
 		key, err = scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`,
 			credential.HashToken(secret)).Scan)
-		return err
+		if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT role, status FROM users WHERE id = $1`, key.CreatedBy).Scan(&creator.role, &creator.status)
 	})
 	if isNoRows(err) {
 		return nil, errBadAPIKey
 	} else if err != nil {
 		return nil, err
+	}
+	// A key acts for the user who made it: it stops working when that user
+	// is disabled or no longer may manage keys (someone who leaves keeps no
+	// access through the API).
+	if creator.status != tandem.UserActive || !creator.role.Can(tandem.PermManageAPIKeys) {
+		return nil, errBadAPIKey
 	}
 	if now := s.db.Now(); now.Sub(key.LastUsedAt) > time.Minute {
 		err = s.db.inWriteTx(ctx, func(tx *Tx) error {

@@ -215,6 +215,9 @@ func (tx *Tx) setPasswordHash(ctx context.Context, p tandem.Principal, hash stri
 		WHERE id = $3 RETURNING session_epoch`, hash, ms(tx.now), p.ID).Scan(&p.Epoch); err != nil {
 		return p, err
 	}
+	if err := tx.expireLinks(ctx, p, tandem.LinkSignIn, tandem.LinkPasswordReset); err != nil {
+		return p, err
+	}
 	return p, tx.audit(ctx, "account.password", p.ID, nil)
 }
 
@@ -243,6 +246,9 @@ func (s *AccountService) SignOutEverywhere(ctx context.Context, p tandem.Princip
 		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET session_epoch = session_epoch + 1 WHERE id = $1`, p.ID); err != nil {
 			return err
 		}
+		if err := tx.expireLinks(ctx, p, tandem.LinkSignIn, tandem.LinkPasswordReset); err != nil {
+			return err
+		}
 		return tx.audit(ctx, "session.sign_out_everywhere", p.ID, nil)
 	})
 }
@@ -260,6 +266,18 @@ func (tx *Tx) createLink(ctx context.Context, purpose tandem.LinkPurpose, p tand
 		return "", fmt.Errorf("create link: %w", err)
 	}
 	return token, nil
+}
+
+// expireLinks ends the account's unused links of the purposes: a password
+// change or "sign out everywhere" must not leave a way back in.
+func (tx *Tx) expireLinks(ctx context.Context, p tandem.Principal, purposes ...tandem.LinkPurpose) error {
+	for _, purpose := range purposes {
+		if _, err := tx.ExecContext(ctx, `UPDATE login_links SET used_at = $1
+			WHERE principal_kind = $2 AND principal_id = $3 AND purpose = $4 AND used_at IS NULL`, ms(tx.now), p.Kind, p.ID, purpose); err != nil {
+			return fmt.Errorf("expire links: %w", err)
+		}
+	}
+	return nil
 }
 
 // useLink marks a link used, exactly once: of two concurrent uses one fails.
