@@ -2,8 +2,8 @@ package http
 
 import (
 	"context"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
