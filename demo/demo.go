@@ -12,13 +12,14 @@ import (
 
 // Services are what the demo writes through.
 type Services struct {
-	Programs   tandem.ProgramService
-	Partners   tandem.PartnerService
-	Accounts   tandem.AccountService
-	Recruiting tandem.RecruitingService
-	Agreements tandem.AgreementService
-	Resources  tandem.ResourceService
-	Onboarding tandem.OnboardingService
+	Programs    tandem.ProgramService
+	Partners    tandem.PartnerService
+	Accounts    tandem.AccountService
+	Recruiting  tandem.RecruitingService
+	Agreements  tandem.AgreementService
+	Resources   tandem.ResourceService
+	Onboarding  tandem.OnboardingService
+	Invitations tandem.InvitationService
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -164,6 +165,12 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if err := addContent(ctx, s, programs[ref], partnerUserID); err != nil {
 		return nil, fmt.Errorf("demo content: %w", err)
+	}
+	// Two hand-picked customers invited to the referral program, not yet answered.
+	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {
+		if _, err := s.Invitations.InviteToProgram(ctx, owner.ID, programs[ref].ID, inv[1], inv[0], inv[2]); err != nil {
+			return nil, fmt.Errorf("demo invitation: %w", err)
+		}
 	}
 	return sum, nil
 }

@@ -15,7 +15,8 @@ func TestSeed(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
-			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db)}
+			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
+			Invitations: sqldb.NewInvitationService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -78,6 +79,9 @@ func TestSeed(t *testing.T) {
 		}
 		if steps, _ := s.Onboarding.FindCustomSteps(ctx, ref.ID); len(steps) != 1 {
 			t.Errorf("%d custom steps; want 1", len(steps))
+		}
+		if invs, err := s.Invitations.FindInvitations(ctx, tandem.InvitationFilter{ProgramID: ref.ID}); err != nil || len(invs) != 2 {
+			t.Errorf("invitations = %d, %v; want 2", len(invs), err)
 		}
 		// The printed sign-in details work.
 		if _, err := s.Accounts.SignInWithPassword(ctx, tandem.PrincipalUser, demo.OwnerEmail, demo.OwnerPassword); err != nil {

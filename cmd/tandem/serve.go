@@ -91,7 +91,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: sqldb.NewInvitationService(db)}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -106,7 +106,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
-			Resources: services.resources, Invitations: sqldb.NewInvitationService(db),
+			Resources: services.resources, Invitations: services.invitations,
 		}})
 	if err != nil {
 		return err
@@ -135,28 +135,30 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 
 // services are the store's services, built once per command.
 type services struct {
-	programs   *sqldb.ProgramService
-	partners   *sqldb.PartnerService
-	audit      *sqldb.AuditService
-	accounts   *sqldb.AccountService
-	emails     *sqldb.EmailService
-	recruiting *sqldb.RecruitingService
-	agreements *sqldb.AgreementService
-	resources  *sqldb.ResourceService
-	onboarding *sqldb.OnboardingService
+	programs    *sqldb.ProgramService
+	partners    *sqldb.PartnerService
+	audit       *sqldb.AuditService
+	accounts    *sqldb.AccountService
+	emails      *sqldb.EmailService
+	recruiting  *sqldb.RecruitingService
+	agreements  *sqldb.AgreementService
+	resources   *sqldb.ResourceService
+	onboarding  *sqldb.OnboardingService
+	invitations *sqldb.InvitationService
 }
 
 func newServices(db *sqldb.DB) services {
 	return services{
-		programs:   sqldb.NewProgramService(db),
-		partners:   sqldb.NewPartnerService(db),
-		audit:      sqldb.NewAuditService(db),
-		accounts:   sqldb.NewAccountService(db),
-		emails:     sqldb.NewEmailService(db),
-		recruiting: sqldb.NewRecruitingService(db),
-		agreements: sqldb.NewAgreementService(db),
-		resources:  sqldb.NewResourceService(db),
-		onboarding: sqldb.NewOnboardingService(db),
+		programs:    sqldb.NewProgramService(db),
+		partners:    sqldb.NewPartnerService(db),
+		audit:       sqldb.NewAuditService(db),
+		accounts:    sqldb.NewAccountService(db),
+		emails:      sqldb.NewEmailService(db),
+		recruiting:  sqldb.NewRecruitingService(db),
+		agreements:  sqldb.NewAgreementService(db),
+		resources:   sqldb.NewResourceService(db),
+		onboarding:  sqldb.NewOnboardingService(db),
+		invitations: sqldb.NewInvitationService(db),
 	}
 }
 
@@ -191,7 +193,7 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 // seedDemo loads the demo business and says what it made and how to sign in.
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
-		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding})
+		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations})
 	if err != nil {
 		return err
 	}
