@@ -17,18 +17,6 @@ var _ tandem.AccountService = (*AccountService)(nil)
 // NewAccountService returns the accounts of db.
 func NewAccountService(db *DB) *AccountService { return &AccountService{db: db} }
 
-// linkEmail is the data of the emails that carry a one-time link; the
-// sender turns LinkPath into an absolute Link with the server's base URL.
-// Every field is always present, so templates never meet a missing key.
-type linkEmail struct {
-	RecipientName string
-	LinkPath      string
-	ExpiresIn     string
-	ProductName   string
-	InviterName   string
-	Role          string
-}
-
 // newAccount validates what every new account needs and hashes its password.
 // The hash is computed before any transaction: argon2id takes tens of
 // milliseconds that the single SQLite writer should not wait for.
@@ -227,7 +215,7 @@ func (s *AccountService) InviteUser(ctx context.Context, inviterID, email string
 		if err := tx.audit(ctx, "user.invite", u.ID, map[string]any{"email": email, "role": role}); err != nil {
 			return err
 		}
-		return tx.queueEmail(ctx, email, "", "user_invite", linkEmail{
+		return tx.queueEmail(ctx, email, "", "user_invite", emailData{
 			LinkPath: "/invite/" + token, ExpiresIn: "7 days", InviterName: inviter.DisplayName(), Role: string(role),
 		})
 	})

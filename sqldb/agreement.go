@@ -22,15 +22,6 @@ func NewAgreementService(db *DB) *AgreementService { return &AgreementService{db
 // maxUserAgent is how much of a User-Agent an acceptance keeps.
 const maxUserAgent = 500
 
-// agreementEmail is the data of the agreement_updated email: the fields of
-// every link email (so the templates never meet a missing key) and the
-// program's name and the new version's number.
-type agreementEmail struct {
-	linkEmail
-	ProgramName string
-	Version     int
-}
-
 // PublishAgreement publishes the next version of the program's agreement and
 // asks the approved partners' users, by email, to accept it.
 func (s *AgreementService) PublishAgreement(ctx context.Context, programID, title, body string) (*tandem.AgreementVersion, error) {
@@ -102,11 +93,8 @@ func (tx *Tx) emailAgreementUpdated(ctx context.Context, program *tandem.Program
 		return err
 	}
 	for _, r := range to {
-		data := agreementEmail{
-			linkEmail:   linkEmail{RecipientName: r.name, LinkPath: "/portal/programs/" + program.ID + "/agreement"},
-			ProgramName: program.Name,
-			Version:     v.Version,
-		}
+		data := emailData{RecipientName: r.name, LinkPath: "/portal/programs/" + program.ID + "/agreement",
+			ProgramName: program.Name, Version: v.Version}
 		if err := tx.queueEmail(ctx, r.email, r.name, "agreement_updated", data); err != nil {
 			return err
 		}

@@ -16,10 +16,25 @@ var _ tandem.EmailService = (*EmailService)(nil)
 // NewEmailService returns the outbox of db.
 func NewEmailService(db *DB) *EmailService { return &EmailService{db: db} }
 
+// emailData is the data every email template gets (see mail.LinkData). The
+// sending job turns LinkPath into an absolute Link with the server's base
+// URL. Every field is always present, so templates never meet a missing key.
+type emailData struct {
+	RecipientName string
+	LinkPath      string
+	ExpiresIn     string
+	ProductName   string
+	InviterName   string
+	Role          string
+	ProgramName   string
+	Reason        string
+	Version       int
+}
+
 // queueEmail puts an email in the outbox and enqueues its send job, inside
 // tx: it is sent if and only if the write that asks for it commits. data is
 // the template's fields, stored as JSON.
-func (tx *Tx) queueEmail(ctx context.Context, to, toName, template string, data any) error {
+func (tx *Tx) queueEmail(ctx context.Context, to, toName, template string, data emailData) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return err

@@ -122,7 +122,7 @@ func (tx *Tx) invite(ctx context.Context, program *tandem.Program, inviter *tand
 	if err := tx.audit(ctx, action, inv.ID, map[string]string{"program_id": program.ID, "email": inv.Email, "name": inv.Name, "company": inv.Company}); err != nil {
 		return "", err
 	}
-	return "", tx.queueEmail(ctx, inv.Email, inv.Name, "partner_invite", programEmail{
+	return "", tx.queueEmail(ctx, inv.Email, inv.Name, "partner_invite", emailData{
 		RecipientName: inv.Name, LinkPath: "/p/" + program.Slug + "?invite=" + url.QueryEscape(token), ExpiresIn: "30 days",
 		InviterName: inv.InviterName, ProgramName: program.Name})
 }

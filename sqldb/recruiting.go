@@ -19,20 +19,6 @@ var _ tandem.RecruitingService = (*RecruitingService)(nil)
 // NewRecruitingService returns the recruiting of db.
 func NewRecruitingService(db *DB) *RecruitingService { return &RecruitingService{db: db} }
 
-// programEmail is the data of the emails about a partner's place in a
-// program; every field is always present for the templates.
-type programEmail struct {
-	RecipientName string
-	LinkPath      string
-	ExpiresIn     string
-	ProductName   string
-	InviterName   string
-	Role          string
-	ProgramName   string
-	Reason        string
-	Version       int
-}
-
 // CreateGroup adds a partner group to a program.
 func (s *RecruitingService) CreateGroup(ctx context.Context, programID, name string) (*tandem.PartnerGroup, error) {
 	if err := tandem.RequireText("name", "Group name", &name, 80); err != nil {
@@ -221,7 +207,7 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 		if status == tandem.MembershipApproved {
 			template = "application_approved"
 		}
-		return tx.emailPartner(ctx, partner.ID, template, programEmail{ProgramName: program.Name, LinkPath: "/portal/login"})
+		return tx.emailPartner(ctx, partner.ID, template, emailData{ProgramName: program.Name, LinkPath: "/portal/login"})
 	})
 	return m, err
 }
@@ -263,7 +249,7 @@ func (tx *Tx) ensurePartnerUser(ctx context.Context, partnerID, email, name stri
 }
 
 // emailPartner queues an email to every portal user of the partner.
-func (tx *Tx) emailPartner(ctx context.Context, partnerID, template string, data programEmail) error {
+func (tx *Tx) emailPartner(ctx context.Context, partnerID, template string, data emailData) error {
 	rows, err := tx.QueryContext(ctx, `SELECT email, name FROM partner_users WHERE partner_id = $1 ORDER BY created_at`, partnerID)
 	if err != nil {
 		return err
@@ -318,7 +304,7 @@ func (s *RecruitingService) ReviewMembership(ctx context.Context, membershipID s
 			return err
 		}
 		from := m.Status
-		email := programEmail{ProgramName: program.Name, LinkPath: "/portal/login", Reason: d.Reason}
+		email := emailData{ProgramName: program.Name, LinkPath: "/portal/login", Reason: d.Reason}
 		switch d.Kind {
 		case tandem.DecideAskMoreInfo:
 			if m.Status != tandem.MembershipPending {

@@ -123,7 +123,7 @@ func (s *AccountService) emailLink(ctx context.Context, kind tandem.PrincipalKin
 		if err != nil {
 			return err
 		}
-		return tx.queueEmail(ctx, email, a.name, template, linkEmail{RecipientName: a.name, LinkPath: path + token, ExpiresIn: expiresIn})
+		return tx.queueEmail(ctx, email, a.name, template, emailData{RecipientName: a.name, LinkPath: path + token, ExpiresIn: expiresIn})
 	})
 }
 
