@@ -24,6 +24,7 @@ const (
 	PrefixFile       = "fil"
 	PrefixInvitation = "inv"
 	PrefixImport     = "imp"
+	PrefixLink       = "lnk"
 
 	PrefixAgreementVersion = "agv"
 )

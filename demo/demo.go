@@ -20,6 +20,7 @@ type Services struct {
 	Resources   tandem.ResourceService
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
+	Links       tandem.LinkService
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -136,7 +137,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 		programs[p.Slug] = dp
 		sum.Programs++
 	}
-	var partnerUserID string
+	var partnerID, partnerUserID string
 	for i, dp := range partners {
 		p := dp.partner
 		// Invited and imported partners exist before they apply; the demo
@@ -147,6 +148,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 			}
 		}
 		if p.Email == PartnerEmail {
+			partnerID = p.ID
 			if partnerUserID, err = addPartnerUser(ctx, s.Accounts, p); err != nil {
 				return nil, err
 			}
@@ -165,6 +167,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if err := addContent(ctx, s, programs[ref], partnerUserID); err != nil {
 		return nil, fmt.Errorf("demo content: %w", err)
+	}
+	if err := addLinks(ctx, s, programs[ref].ID, partnerID, partnerUserID); err != nil {
+		return nil, fmt.Errorf("demo links: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {
@@ -250,4 +255,17 @@ func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tande
 		return "", fmt.Errorf("demo partner password: %w", err)
 	}
 	return pu.ID, nil
+}
+
+// addLinks gives the demo partner (who has accepted the referral program's
+// agreement) its default link and a newsletter link there, made as the
+// partner would make them in the portal.
+func addLinks(ctx context.Context, s Services, programID, partnerID, partnerUserID string) error {
+	ctx = tandem.WithActor(ctx, tandem.Actor{Kind: tandem.ActorPartner, ID: partnerUserID, IP: "192.0.2.10"})
+	if _, err := s.Links.EnsureDefaultLink(ctx, partnerID, programID); err != nil {
+		return err
+	}
+	_, err := s.Links.CreateLink(ctx, partnerID, programID, tandem.LinkInput{Channel: tandem.ChannelNewsletter, Label: "Monthly client letter",
+		Destination: "https://docs.fjordline.example/getting-started", UTM: tandem.UTM{Source: "nordvik", Medium: "newsletter", Campaign: "client-letter"}})
+	return err
 }

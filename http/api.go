@@ -57,6 +57,7 @@ func (s *Server) apiRoutes() {
 	s.apiProgramRoutes(api)
 	s.apiPartnerRoutes(api)
 	s.apiResourceRoutes(api)
+	s.apiLinkRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same

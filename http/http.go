@@ -55,6 +55,7 @@ type Services struct {
 	Resources   tandem.ResourceService
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
+	Links       tandem.LinkService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -113,6 +114,7 @@ func (s *Server) routes() {
 	s.resourceRoutes()
 	s.invitationRoutes()
 	s.agreementRoutes()
+	s.linkRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

@@ -45,6 +45,11 @@ func (s *Server) onboarding(ctx context.Context, programID string, partner *tand
 	if f.CustomDone, err = s.services.Onboarding.CustomStepsDone(ctx, partner.ID, programID); err != nil {
 		return tandem.Onboarding{}, err
 	}
+	links, err := s.services.Links.FindLinks(ctx, tandem.LinkFilter{PartnerID: partner.ID, ProgramID: programID, Limit: 1})
+	if err != nil {
+		return tandem.Onboarding{}, err
+	}
+	f.LinksAvailable, f.HasLink = true, len(links) > 0
 	return tandem.BuildOnboarding(f), nil
 }
 

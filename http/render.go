@@ -236,9 +236,10 @@ func adminNav(u *tandem.User, current string) []navItem {
 
 // portalNav is the partner portal's sidebar.
 func portalNav(current string) []navItem {
-	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
+	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
 	for i := range nav {
-		nav[i].Current = nav[i].Path == current
+		nav[i].Current = nav[i].Path == current ||
+			nav[i].Path == "/portal/links" && strings.HasPrefix(current, "/portal/programs/") && strings.HasSuffix(current, "/links")
 	}
 	return nav
 }

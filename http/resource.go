@@ -73,7 +73,9 @@ type resourceSection struct {
 
 // resourceSections groups resources by kind in the library's order. Bodies
 // are rendered with the one Markdown renderer, renderMarkdown (markdown.go).
-func resourceSections(resources []*tandem.Resource, groupNames map[string]string, reads map[string]time.Time) ([]resourceSection, error) {
+// link is what {link} in copy becomes: the partner's default link, or the
+// placeholder.
+func resourceSections(resources []*tandem.Resource, groupNames map[string]string, reads map[string]time.Time, link string) ([]resourceSection, error) {
 	var out []resourceSection
 	for _, kind := range tandem.ResourceKinds {
 		sec := resourceSection{Kind: kind}
@@ -86,7 +88,7 @@ func resourceSections(resources []*tandem.Resource, groupNames map[string]string
 				row.GroupName = res.GroupID
 			}
 			if kind == tandem.ResourceCopy {
-				row.Copy = tandem.FillCopy(res.Body, placeholderLink)
+				row.Copy = tandem.FillCopy(res.Body, link)
 			} else if res.Body != "" {
 				html, err := renderMarkdown(res.Body)
 				if err != nil {
@@ -149,7 +151,7 @@ func (s *Server) renderAdminResources(w http.ResponseWriter, r *http.Request, st
 	for _, g := range groups {
 		names[g.ID] = g.Name
 	}
-	sections, err := resourceSections(resources, names, nil)
+	sections, err := resourceSections(resources, names, nil, placeholderLink)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -277,7 +279,12 @@ func (s *Server) handlePortalResources(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	sections, err := resourceSections(resources, nil, reads)
+	link, err := s.defaultLinkURL(ctx, partner.ID, m.Program.ID, placeholderLink)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	sections, err := resourceSections(resources, nil, reads, link)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -293,7 +300,7 @@ func (s *Server) handlePortalResources(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "portal_resources", &page{Title: "Resources · " + m.Program.Name, Area: "portal", Data: map[string]any{
 		"Program": m.Program, "Sections": sections,
-		"Required": required, "Read": read, "Placeholder": placeholderLink,
+		"Required": required, "Read": read, "Placeholder": placeholderLink, "HasLink": link != placeholderLink,
 	}})
 }
 

@@ -265,7 +265,7 @@ func TestPortalResourceLibrary(t *testing.T) {
 			t.Fatalf("library = %d %s", r.status, r.body)
 		}
 		for _, want := range []string{"Agency ops lead", "<h2>Demographics</h2>", `href="https://example.com/guide"`,
-			"Loving it: your referral link &lt;b&gt;bold&lt;/b&gt;", "later update", `href="https://vimeo.com/123"`,
+			"Loving it: your referral link &lt;b&gt;bold&lt;/b&gt;", "open <a href=\"/portal/programs/" + mine.ID + "/links\">your links</a> to get one", `href="https://vimeo.com/123"`,
 			`href="/portal/files/` + deck.FileID + `"`, `src="/portal/files/` + logo.FileID + `"`, "0 of 2", "Mark as read"} {
 			if !strings.Contains(r.body, want) {
 				t.Errorf("library lacks %q", want)

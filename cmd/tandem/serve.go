@@ -106,7 +106,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
-			Resources: services.resources, Invitations: services.invitations,
+			Resources: services.resources, Invitations: services.invitations, Links: services.links,
 		}})
 	if err != nil {
 		return err
@@ -145,6 +145,7 @@ type services struct {
 	resources   *sqldb.ResourceService
 	onboarding  *sqldb.OnboardingService
 	invitations *sqldb.InvitationService
+	links       *sqldb.LinkService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -159,6 +160,7 @@ func newServices(db *sqldb.DB) services {
 		resources:   sqldb.NewResourceService(db),
 		onboarding:  sqldb.NewOnboardingService(db),
 		invitations: sqldb.NewInvitationService(db),
+		links:       sqldb.NewLinkService(db),
 	}
 }
 
@@ -193,7 +195,8 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 // seedDemo loads the demo business and says what it made and how to sign in.
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
-		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations})
+		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
+		Links: s.links})
 	if err != nil {
 		return err
 	}
