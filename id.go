@@ -25,6 +25,7 @@ const (
 	PrefixInvitation = "inv"
 	PrefixImport     = "imp"
 	PrefixLink       = "lnk"
+	PrefixClick      = "clk"
 
 	PrefixAgreementVersion = "agv"
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/clicks"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/sqldb"
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
@@ -30,6 +31,13 @@ type app struct {
 
 func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 	t.Helper()
+	clickStore := sqldb.NewClickStore(db)
+	secret, err := clickStore.VisitorSecret(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: sqldbtest.Logger(t)})
+	t.Cleanup(func() { _ = writer.Close(context.Background()) })
 	s, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: sqldbtest.Logger(t), Registry: prometheus.NewRegistry(), BaseURL: baseURL,
 		Services: tandemhttp.Services{
 			Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Audit: sqldb.NewAuditService(db),
@@ -37,7 +45,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db),
 			Onboarding: sqldb.NewOnboardingService(db),
 			Resources:  sqldb.NewResourceService(db), Invitations: sqldb.NewInvitationService(db),
-			Links: sqldb.NewLinkService(db),
+			Links: sqldb.NewLinkService(db), Clicks: writer,
 		}})
 	if err != nil {
 		t.Fatal(err)

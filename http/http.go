@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/bot"
 )
 
 // Database is what the server needs of the store to report readiness.
@@ -41,6 +42,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	csrf     *http.CrossOriginProtection
 	baseURL  string
+	bots     *bot.Detector
 }
 
 // Services are the domain services the handlers call.
@@ -56,6 +58,8 @@ type Services struct {
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
+	// Clicks records the clicks of /r/{code} (a clicks.Writer).
+	Clicks ClickRecorder
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -82,6 +86,7 @@ func NewServer(cfg Config) (*Server, error) {
 		sessions: newSessionManager(cfg.Services.Sessions, strings.HasPrefix(cfg.BaseURL, "https://")),
 		csrf:     http.NewCrossOriginProtection(),
 		baseURL:  cfg.BaseURL,
+		bots:     bot.New(10000),
 	}
 	s.sessions.ErrorFunc = s.Error
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -115,6 +120,7 @@ func (s *Server) routes() {
 	s.invitationRoutes()
 	s.agreementRoutes()
 	s.linkRoutes()
+	s.redirectRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

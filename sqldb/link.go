@@ -265,5 +265,9 @@ func findLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem
 		}
 		ls = append(ls, &l)
 	}
-	return ls, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return ls, linkStats(ctx, tx, ls)
 }

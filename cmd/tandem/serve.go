@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tandem-prm/tandem/clicks"
 	"github.com/tandem-prm/tandem/demo"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/jobs"
@@ -101,12 +102,23 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Clicks: started before serving; closed after the server has finished
+	// its requests (so every redirect in flight commits) and before the
+	// database closes (the defer runs before db.Close's).
+	clickStore := sqldb.NewClickStore(db)
+	secret, err := clickStore.VisitorSecret(ctx)
+	if err != nil {
+		return err
+	}
+	clickWriter := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: logger})
+	defer clickWriter.Close(context.Background())
 	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
+			Clicks: clickWriter,
 		}})
 	if err != nil {
 		return err
@@ -126,7 +138,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	logger.Info("shutting down: finishing in-flight requests and jobs", "timeout", *shutdownTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), *shutdownTimeout)
 	defer cancel()
-	err = errors.Join(server.Shutdown(stopCtx), runner.Stop(stopCtx))
+	err = server.Shutdown(stopCtx)
+	err = errors.Join(err, clickWriter.Close(stopCtx), runner.Stop(stopCtx))
 	if err == nil {
 		logger.Info("stopped")
 	}
