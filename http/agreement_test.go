@@ -3,7 +3,6 @@ package http_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -21,20 +20,7 @@ func TestAgreementRoles(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		a := newApp(t, db, "http://127.0.0.1")
 		ctx := context.Background()
-		owner, err := a.accounts.CreateOwner(ctx, "owner@example.com", "Olivia", "password of owner@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		roles := []tandem.Role{tandem.RoleOwner, tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly}
-		clients := map[tandem.Role]*client{}
-		for _, role := range roles {
-			email := string(role) + "@example.com"
-			if role != tandem.RoleOwner {
-				a.user(owner.ID, email, role)
-			}
-			clients[role] = a.client()
-			clients[role].signIn(tandem.PrincipalUser, email, "password of "+email)
-		}
+		_, clients := a.roleClients()
 		prog := &tandem.Program{Name: "Roles", Slug: "roles", Type: tandem.ProgramReferral, Currency: "USD"}
 		if err := a.programs.CreateProgram(ctx, prog); err != nil {
 			t.Fatal(err)
@@ -42,46 +28,11 @@ func TestAgreementRoles(t *testing.T) {
 		path := "/admin/programs/" + prog.ID + "/agreement"
 
 		const ok, redirect, forbidden = 200, 303, 403
-		for _, tt := range []struct {
-			method, path string
-			form         url.Values
-			want         [5]int // owner, admin, manager, finance, read_only
-		}{
+		checkRoleMatrix(t, clients, []roleCase{
 			{"GET", path, nil, [5]int{ok, ok, ok, ok, ok}},
 			{"POST", path, url.Values{"title": {"Terms by %s"}, "body": {"Be fair."}}, [5]int{redirect, redirect, redirect, forbidden, forbidden}},
 			{"GET", "/admin/programs/prg_doesnotexist/agreement", nil, [5]int{404, 404, 404, 404, 404}},
-		} {
-			for i, role := range roles {
-				form := url.Values{}
-				for k, v := range tt.form {
-					form[k] = []string{strings.ReplaceAll(v[0], "%s", string(role))}
-				}
-				if tt.method == "GET" {
-					form = nil
-				}
-				r := clients[role].do(tt.method, tt.path, form)
-				if r.status != tt.want[i] {
-					t.Errorf("%s %s as %s = %d; want %d", tt.method, tt.path, role, r.status, tt.want[i])
-				}
-				if r.status == forbidden && !strings.Contains(r.body, fmt.Sprintf("Your role (%s) does not allow this.", role)) {
-					t.Errorf("%s %s as %s: the refusal does not say why", tt.method, tt.path, role)
-				}
-			}
-		}
-		// Three versions, one per role that may publish; the others see no form.
-		if r := clients[tandem.RoleReadOnly].get(path); !strings.Contains(r.body, "Terms by manager") || strings.Contains(r.body, "Publish version") {
-			t.Errorf("read-only agreement page: shows the publish form or lacks the current version:\n%s", r.body)
-		}
-		if r := clients[tandem.RoleManager].get(path); !strings.Contains(r.body, "Publish version 4") {
-			t.Error("the manager does not see the form to publish version 4")
-		}
-		// Partners have no business in the admin.
-		partner := a.client()
-		a.partnerIn("roles-partner", "p@example.com")
-		partner.signIn(tandem.PrincipalPartner, "p@example.com", "password of p@example.com")
-		if r := partner.post(path, url.Values{"title": {"x"}, "body": {"y"}}); r.status != http.StatusUnauthorized {
-			t.Errorf("partner publishes = %d; want 401", r.status)
-		}
+		})
 	})
 }
 

@@ -13,6 +13,59 @@ import (
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
 )
 
+// matrixRoles are the roles of a roleCase's want, in order.
+var matrixRoles = []tandem.Role{tandem.RoleOwner, tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly}
+
+// roleCase is one admin route and the status each role must get.
+type roleCase struct {
+	method, path string
+	form         url.Values // "%s" in a value becomes the role, to keep posts distinct
+	want         [5]int     // owner, admin, manager, finance, read_only
+}
+
+// roleClients creates the owner (owner@example.com) and a user of every other
+// role, each signed in with the password "password of EMAIL".
+func (a *app) roleClients() (*tandem.User, map[tandem.Role]*client) {
+	a.t.Helper()
+	owner, err := a.accounts.CreateOwner(context.Background(), "owner@example.com", "Olivia", "password of owner@example.com")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	clients := map[tandem.Role]*client{}
+	for _, role := range matrixRoles {
+		email := string(role) + "@example.com"
+		if role != tandem.RoleOwner {
+			a.user(owner.ID, email, role)
+		}
+		clients[role] = a.client()
+		clients[role].signIn(tandem.PrincipalUser, email, "password of "+email)
+	}
+	return owner, clients
+}
+
+// checkRoleMatrix tries every case as every role; a refusal must say why.
+func checkRoleMatrix(t *testing.T, clients map[tandem.Role]*client, cases []roleCase) {
+	t.Helper()
+	for _, tt := range cases {
+		for i, role := range matrixRoles {
+			var form url.Values
+			if tt.method != "GET" {
+				form = url.Values{}
+				for k, v := range tt.form {
+					form[k] = []string{strings.ReplaceAll(v[0], "%s", string(role))}
+				}
+			}
+			r := clients[role].do(tt.method, tt.path, form)
+			if r.status != tt.want[i] {
+				t.Errorf("%s %s as %s = %d; want %d", tt.method, tt.path, role, r.status, tt.want[i])
+			}
+			if r.status == http.StatusForbidden && !strings.Contains(r.body, fmt.Sprintf("Your role (%s) does not allow this.", role)) {
+				t.Errorf("%s %s as %s: the refusal does not say why", tt.method, tt.path, role)
+			}
+		}
+	}
+}
+
 // Every admin route is checked on the server against the role: a table of
 // routes × roles, each cell the status the role must get.
 func TestRoleMatrix(t *testing.T) {
@@ -20,18 +73,7 @@ func TestRoleMatrix(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		a := newApp(t, db, "http://127.0.0.1")
 		ctx := context.Background()
-		owner, err := a.accounts.CreateOwner(ctx, "owner@example.com", "Olivia", "password of owner@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients := map[tandem.Role]*client{tandem.RoleOwner: a.client()}
-		clients[tandem.RoleOwner].signIn(tandem.PrincipalUser, "owner@example.com", "password of owner@example.com")
-		for _, role := range []tandem.Role{tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly} {
-			email := string(role) + "@example.com"
-			a.user(owner.ID, email, role)
-			clients[role] = a.client()
-			clients[role].signIn(tandem.PrincipalUser, email, "password of "+email)
-		}
+		owner, clients := a.roleClients()
 		// A user for the team-change routes to act on.
 		a.user(owner.ID, "target@example.com", tandem.RoleReadOnly)
 		users, _ := a.accounts.FindUsers(ctx)
@@ -47,12 +89,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 
 		const ok, redirect, forbidden = 200, 303, 403
-		roles := []tandem.Role{tandem.RoleOwner, tandem.RoleAdmin, tandem.RoleManager, tandem.RoleFinance, tandem.RoleReadOnly}
-		for _, tt := range []struct {
-			method, path string
-			form         url.Values
-			want         [5]int // owner, admin, manager, finance, read_only
-		}{
+		checkRoleMatrix(t, clients, []roleCase{
 			{"GET", "/admin", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/programs", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/partners", nil, [5]int{ok, ok, ok, ok, ok}},
@@ -64,24 +101,7 @@ func TestRoleMatrix(t *testing.T) {
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys/" + key.ID + "/revoke", nil, [5]int{redirect, 404, forbidden, forbidden, forbidden}},
-		} {
-			for i, role := range roles {
-				form := url.Values{}
-				for k, v := range tt.form {
-					form[k] = []string{strings.ReplaceAll(v[0], "%s", string(role))}
-				}
-				if tt.method == "GET" {
-					form = nil
-				}
-				r := clients[role].do(tt.method, tt.path, form)
-				if r.status != tt.want[i] {
-					t.Errorf("%s %s as %s = %d; want %d", tt.method, tt.path, role, r.status, tt.want[i])
-				}
-				if r.status == forbidden && !strings.Contains(r.body, fmt.Sprintf("Your role (%s) does not allow this.", role)) {
-					t.Errorf("%s %s as %s: the refusal does not say why", tt.method, tt.path, role)
-				}
-			}
-		}
+		})
 		// The UI hides what the role may not do.
 		if r := clients[tandem.RoleReadOnly].get("/admin/team"); strings.Contains(r.body, "Invite a teammate") || strings.Contains(r.body, `href="/admin/audit"`) {
 			t.Error("a read-only user sees the invite form or the audit log link")
