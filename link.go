@@ -344,6 +344,10 @@ type LinkService interface {
 	// FindLinkByCode returns the link with the code (exactly, archived ones
 	// included), or ENOTFOUND.
 	FindLinkByCode(ctx context.Context, code string) (*Link, error)
+	// FindRedirect returns what the /r/{code} redirect needs: the link with
+	// the code (archived ones included, without its counts) and its program;
+	// ENOTFOUND for an unknown code.
+	FindRedirect(ctx context.Context, code string) (*Link, *Program, error)
 	// FindLinks returns the links matching the filter, oldest first.
 	FindLinks(ctx context.Context, filter LinkFilter) ([]*Link, error)
 	// ArchiveLink archives one of the partner's links; another partner's link

@@ -43,16 +43,11 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		s.linkNotFound(w, r)
 		return
 	}
-	l, err := s.services.Links.FindLinkByCode(ctx, code)
+	l, p, err := s.services.Links.FindRedirect(ctx, code)
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND || err == nil && !l.ArchivedAt.IsZero() {
 		s.linkNotFound(w, r)
 		return
 	} else if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	p, err := s.services.Programs.FindProgramByID(ctx, l.ProgramID)
-	if err != nil {
 		s.Error(w, r, err)
 		return
 	}

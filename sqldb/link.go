@@ -234,7 +234,38 @@ func (s *LinkService) ArchiveLink(ctx context.Context, partnerID, linkID string)
 	return l, err
 }
 
+// FindRedirect returns the link with the code (archived ones included) and
+// its program, in one read transaction and without the link's click
+// counts: all the redirect needs, and no more on its hot path.
+func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Link, *tandem.Program, error) {
+	var l *tandem.Link
+	var p *tandem.Program
+	err := s.db.inReadTx(ctx, func(tx *Tx) error {
+		ls, err := queryLinks(ctx, tx, tandem.LinkFilter{Code: code, IncludeArchived: true, Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(ls) == 0 || code == "" {
+			return tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
+		}
+		l = ls[0]
+		p, err = findProgramByID(ctx, tx, l.ProgramID)
+		return err
+	})
+	return l, p, err
+}
+
+// findLinks returns the matching links with their click counts.
 func findLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem.Link, error) {
+	ls, err := queryLinks(ctx, tx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return ls, linkStats(ctx, tx, ls)
+}
+
+// queryLinks returns the matching links, without their counts.
+func queryLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem.Link, error) {
 	var w where
 	w.eq("id", filter.ID)
 	w.eq("code", filter.Code)
@@ -265,9 +296,5 @@ func findLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem
 		}
 		ls = append(ls, &l)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	return ls, linkStats(ctx, tx, ls)
+	return ls, rows.Err()
 }
