@@ -338,6 +338,8 @@ type LinkService interface {
 	// EnsureDefaultLink returns the partner's default link in the program,
 	// creating it (channel custom, label "Default", the program's
 	// destination) under CreateLink's rules if it does not exist yet.
+	// Approvals and acceptances create it already in their own transaction;
+	// this is the fallback for pages that show it.
 	EnsureDefaultLink(ctx context.Context, partnerID, programID string) (*Link, error)
 	// FindLinkByID returns ENOTFOUND if no link has the ID.
 	FindLinkByID(ctx context.Context, id string) (*Link, error)
