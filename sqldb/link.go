@@ -280,13 +280,17 @@ func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Li
 	return l, p, err
 }
 
-// findLinks returns the matching links with their click counts.
+// findLinks returns the matching links with their click counts (all-time
+// and recent).
 func findLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem.Link, error) {
 	ls, err := queryLinks(ctx, tx, filter)
 	if err != nil {
 		return nil, err
 	}
-	return ls, linkStats(ctx, tx, ls)
+	if err := linkStats(ctx, tx, ls); err != nil {
+		return nil, err
+	}
+	return ls, recentClicks(ctx, tx, ls)
 }
 
 // queryLinks returns the matching links, without their counts.
