@@ -152,7 +152,8 @@ type AgreementService interface {
 	// User-Agent of the context. The version must be the program's current
 	// one (an older one is EINVALID) and the partner a member of the program
 	// (else ENOTFOUND). Accepting a version the partner has already accepted
-	// returns the existing acceptance.
+	// returns the existing acceptance. A first acceptance by an approved
+	// partner gives it its default link in the same transaction.
 	AcceptAgreement(ctx context.Context, partnerUserID, programID, versionID, fullName string) (*AgreementAcceptance, error)
 	// FindAcceptances returns the acceptances of every version of the
 	// program's agreement, newest first (the newest 1000), with the partners'

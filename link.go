@@ -90,11 +90,42 @@ func (u *UTM) params() []struct {
 	}
 }
 
-// LinkStats are a link's counts. Both are zero until clicks and referrals
-// are recorded against the link.
+// LinkStats are a link's counts, read from the daily click rollups (never
+// from the raw clicks). All are zero until clicks and referrals are recorded
+// against the link; clicks are unique clicks, bots left out.
 type LinkStats struct {
-	Clicks    int64 `json:"clicks"`
-	Referrals int64 `json:"referrals"`
+	Clicks int64 `json:"clicks"`
+	// RecentClicks are the unique clicks of the last RecentDays days of the
+	// program's calendar, today included.
+	RecentClicks int64 `json:"recent_clicks"`
+	Referrals    int64 `json:"referrals"`
+}
+
+// RecentDays is the span of LinkStats.RecentClicks; ChartDays the span of
+// a click chart that does not ask for another.
+const (
+	RecentDays = 30
+	ChartDays  = 90
+)
+
+// ClickDay is one day of a click chart, summed from the daily rollups.
+type ClickDay struct {
+	// Day is midnight of the day in the program's time zone.
+	Day time.Time `json:"day"`
+	// Clicks are the human clicks, repeat visits included; Unique those
+	// that count once per visitor and hour; Bots the clicks of bots.
+	Clicks int64 `json:"clicks"`
+	Unique int64 `json:"unique"`
+	Bots   int64 `json:"bots"`
+}
+
+// ClickChartFilter selects the links whose clicks a chart sums.
+type ClickChartFilter struct {
+	// ProgramID is required: a chart's days are its program's days.
+	ProgramID string
+	PartnerID string // optional: one partner's links
+	// Days is how many days end with today; 0 means ChartDays, at most 366.
+	Days int
 }
 
 // Link is one of a partner's referral links in a program: a short code at
@@ -338,6 +369,8 @@ type LinkService interface {
 	// EnsureDefaultLink returns the partner's default link in the program,
 	// creating it (channel custom, label "Default", the program's
 	// destination) under CreateLink's rules if it does not exist yet.
+	// Approvals and acceptances create it already in their own transaction;
+	// this is the fallback for pages that show it.
 	EnsureDefaultLink(ctx context.Context, partnerID, programID string) (*Link, error)
 	// FindLinkByID returns ENOTFOUND if no link has the ID.
 	FindLinkByID(ctx context.Context, id string) (*Link, error)
@@ -353,4 +386,9 @@ type LinkService interface {
 	// ArchiveLink archives one of the partner's links; another partner's link
 	// is ENOTFOUND, the default link EINVALID.
 	ArchiveLink(ctx context.Context, partnerID, linkID string) (*Link, error)
+	// ClickChart returns the clicks per day on the links the filter selects
+	// (archived ones included), oldest day first, one entry per day of the
+	// span, days without clicks included. It reads the daily rollups only.
+	// An unknown program is ENOTFOUND.
+	ClickChart(ctx context.Context, filter ClickChartFilter) ([]ClickDay, error)
 }

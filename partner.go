@@ -233,9 +233,13 @@ type PartnerService interface {
 	CreatePartner(ctx context.Context, p *Partner) error
 	// JoinProgram adds a pending membership of the partner in the program,
 	// approved at once when the program auto-approves. Joining twice is ECONFLICT.
+	// An approved member who may create links gets its default link in the
+	// same transaction (see LinkService.EnsureDefaultLink).
 	JoinProgram(ctx context.Context, programID, partnerID string) (*Membership, error)
 	// SetMembershipStatus moves a membership to a new status, with a reason
 	// (required for rejected and suspended). A move the status rules forbid is EINVALID.
+	// Approving (or reactivating) gives the partner its default link in the
+	// same transaction when links may be created.
 	SetMembershipStatus(ctx context.Context, id string, to MembershipStatus, reason string) (*Membership, error)
 	// SetPartnerTags replaces the program manager's tags on a partner.
 	SetPartnerTags(ctx context.Context, id string, tags []string) (*Partner, error)

@@ -164,10 +164,13 @@ type RecruitingService interface {
 	// Apply records an application: it finds or creates the partner (one
 	// account across programs), creates a pending membership (approved at
 	// once under auto-approve or a skipping invitation) with the answers and
-	// flags, gives the applicant a portal user, and emails them.
+	// flags, gives the applicant a portal user, and emails them. An
+	// approved applicant who may create links gets its default link.
 	Apply(ctx context.Context, a *Application) (*Membership, error)
 	// ReviewMembership approves (into a group, optional), rejects (with a
 	// reason, emailed) or asks the applicant for more information (emailed).
+	// Approving gives the partner its default link in the same transaction
+	// when links may be created (no agreement, or the current one accepted).
 	ReviewMembership(ctx context.Context, membershipID string, decision Decision) (*Membership, error)
 }
 

@@ -6,8 +6,10 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/clicks"
 )
 
 // Services are what the demo writes through.
@@ -21,6 +23,11 @@ type Services struct {
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
+	// Clicks stores the demo's clicks: the click writer's store, so that
+	// they are counted and rolled up as a redirect's are.
+	Clicks clicks.Store
+	// Now is the clock the demo's traffic ends at; nil means time.Now.
+	Now func() time.Time
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -37,6 +44,7 @@ type Summary struct {
 	Programs int
 	Partners int
 	ByStatus map[tandem.MembershipStatus]int
+	Clicks   int
 }
 
 // ErrNotEmpty is returned by Seed when the database already has programs:
@@ -171,6 +179,13 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	if err := addLinks(ctx, s, programs[ref].ID, partnerID, partnerUserID); err != nil {
 		return nil, fmt.Errorf("demo links: %w", err)
 	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if sum.Clicks, err = addClicks(ctx, s, []*tandem.Program{programs[ref].Program, programs[aff].Program}, now()); err != nil {
+		return nil, fmt.Errorf("demo clicks: %w", err)
+	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {
 		if _, err := s.Invitations.InviteToProgram(ctx, owner.ID, programs[ref].ID, inv[1], inv[0], inv[2]); err != nil {
@@ -258,13 +273,11 @@ func addPartnerUser(ctx context.Context, accounts tandem.AccountService, p tande
 }
 
 // addLinks gives the demo partner (who has accepted the referral program's
-// agreement) its default link and a newsletter link there, made as the
-// partner would make them in the portal.
+// agreement, and has its default link since its approval) a newsletter
+// link, made as the partner would make it in the portal. The other approved
+// partners have their default links from their approval.
 func addLinks(ctx context.Context, s Services, programID, partnerID, partnerUserID string) error {
 	ctx = tandem.WithActor(ctx, tandem.Actor{Kind: tandem.ActorPartner, ID: partnerUserID, IP: "192.0.2.10"})
-	if _, err := s.Links.EnsureDefaultLink(ctx, partnerID, programID); err != nil {
-		return err
-	}
 	_, err := s.Links.CreateLink(ctx, partnerID, programID, tandem.LinkInput{Channel: tandem.ChannelNewsletter, Label: "Monthly client letter",
 		Destination: "https://docs.fjordline.example/getting-started", UTM: tandem.UTM{Source: "nordvik", Medium: "newsletter", Campaign: "client-letter"}})
 	return err

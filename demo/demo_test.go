@@ -2,7 +2,10 @@ package demo_test
 
 import (
 	"context"
+	"database/sql"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/demo"
@@ -16,7 +19,7 @@ func TestSeed(t *testing.T) {
 		ctx := context.Background()
 		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
 			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db)}
+			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -83,6 +86,38 @@ func TestSeed(t *testing.T) {
 		if invs, err := s.Invitations.FindInvitations(ctx, tandem.InvitationFilter{ProgramID: ref.ID}); err != nil || len(invs) != 2 {
 			t.Errorf("invitations = %d, %v; want 2", len(invs), err)
 		}
+		// Every approved member has its default link (made at approval), and
+		// the demo's clicks are there: thousands, through the click store.
+		for _, m := range stored {
+			ls, _ := s.Links.FindLinks(ctx, tandem.LinkFilter{PartnerID: m.PartnerID, ProgramID: m.ProgramID, IncludeArchived: true})
+			hasDefault := slices.ContainsFunc(ls, func(l *tandem.Link) bool { return l.IsDefault })
+			if hasDefault != (m.Status == tandem.MembershipApproved || m.Status == tandem.MembershipSuspended) {
+				t.Errorf("%s membership of %s: default link %v", m.Status, m.PartnerID, hasDefault)
+			}
+		}
+		if sum.Clicks < 2000 || sum.Clicks > 8000 {
+			t.Errorf("%d demo clicks; want a few thousand", sum.Clicks)
+		}
+		checkRollups(t, db, sum.Clicks)
+		for _, p := range programs {
+			days, err := s.Links.ClickChart(ctx, tandem.ClickChartFilter{ProgramID: p.ID})
+			if err != nil || len(days) != tandem.ChartDays {
+				t.Fatalf("chart of %s = %d days, %v", p.Slug, len(days), err)
+			}
+			var busy int
+			var clicks, unique, bots int64
+			for _, d := range days {
+				if d.Clicks > 0 {
+					busy++
+				}
+				clicks, unique, bots = clicks+d.Clicks, unique+d.Unique, bots+d.Bots
+			}
+			t.Logf("%s: %d clicks (%d unique, %d bots) on %d of %d days", p.Slug, clicks, unique, bots, busy, len(days))
+			if busy < 60 || unique == 0 || unique >= clicks || bots == 0 {
+				t.Errorf("chart of %s: %d days with clicks, %d clicks, %d unique, %d bots; want most days, repeats and bots", p.Slug, busy, clicks, unique, bots)
+			}
+		}
+
 		// The printed sign-in details work.
 		if _, err := s.Accounts.SignInWithPassword(ctx, tandem.PrincipalUser, demo.OwnerEmail, demo.OwnerPassword); err != nil {
 			t.Errorf("demo owner cannot sign in: %v", err)
@@ -95,4 +130,77 @@ func TestSeed(t *testing.T) {
 			t.Errorf("second Seed = %v; want ErrNotEmpty", err)
 		}
 	})
+}
+
+// checkRollups checks that the daily rollups equal the raw clicks counted
+// per link and day (in the program's time zone): exact, not estimated.
+func checkRollups(t *testing.T, db *sqldb.DB, want int) {
+	t.Helper()
+	type key struct{ link, day string }
+	type counts struct{ clicks, unique, bots int64 }
+	raw, rolled := map[key]counts{}, map[key]counts{}
+	n := 0
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		rows, err := tx.Query(`SELECT c.link_id, c.occurred_at, c.bot, c.is_unique, p.time_zone FROM clicks c JOIN programs p ON p.id = c.program_id`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var link, tz string
+			var at int64
+			var bot, unique bool
+			if err := rows.Scan(&link, &at, &bot, &unique, &tz); err != nil {
+				return err
+			}
+			loc, err := time.LoadLocation(tz)
+			if err != nil {
+				return err
+			}
+			k := key{link, time.UnixMilli(at).In(loc).Format(time.DateOnly)}
+			c := raw[k]
+			switch {
+			case bot:
+				c.bots++
+			case unique:
+				c.clicks++
+				c.unique++
+			default:
+				c.clicks++
+			}
+			raw[k] = c
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		rows, err = tx.Query(`SELECT link_id, day, clicks, unique_clicks, bot_clicks FROM click_rollups`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			var c counts
+			if err := rows.Scan(&k.link, &k.day, &c.clicks, &c.unique, &c.bots); err != nil {
+				return err
+			}
+			rolled[k] = c
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != want {
+		t.Errorf("%d raw clicks; the summary says %d", n, want)
+	}
+	if len(raw) != len(rolled) {
+		t.Errorf("%d link-days of clicks, %d rollup rows", len(raw), len(rolled))
+	}
+	for k, c := range raw {
+		if rolled[k] != c {
+			t.Errorf("%s on %s: rollup %+v, raw clicks %+v", k.link, k.day, rolled[k], c)
+		}
+	}
 }

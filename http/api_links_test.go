@@ -23,6 +23,11 @@ func TestAPILinks(t *testing.T) {
 		prog := a.partnerIn("acme", "jane@example.com")
 		linkProgram(t, a, prog)
 		jane := viewerPartnerID(t, a, "jane@example.com")
+		// Approval made jane's default link.
+		defaults, err := sqldb.NewLinkService(db).FindLinks(ctx, tandem.LinkFilter{PartnerID: jane})
+		if err != nil || len(defaults) != 1 || !defaults[0].IsDefault {
+			t.Fatalf("links of the approved partner = %d, %v; want the default one", len(defaults), err)
+		}
 		pending := &tandem.Partner{Name: "Pending", Email: "pending@example.com"}
 		if err := a.partners.CreatePartner(ctx, pending); err != nil {
 			t.Fatal(err)
@@ -85,13 +90,13 @@ func TestAPILinks(t *testing.T) {
 		}
 		// A read key may not create.
 		wantProblem(t, "read key", apiCall(t, a, "POST", "/links", read, map[string]any{"partner_id": jane, "program_id": prog.ID, "label": "x"}), 403, "")
-		if n := libCount(t, db, "links"); n != 1 {
-			t.Fatalf("%d links after refusals; want 1", n)
+		if n := libCount(t, db, "links"); n != 2 {
+			t.Fatalf("%d links after refusals; want 2 (the default one and the created one)", n)
 		}
 
 		// Lists: filters and pages.
 		libExec(t, db, `DELETE FROM agreement_versions WHERE program_id = $1`, prog.ID)
-		keys := []sortKey{{created: l.CreatedAt, id: l.ID}}
+		keys := []sortKey{{created: defaults[0].CreatedAt, id: defaults[0].ID}, {created: l.CreatedAt, id: l.ID}}
 		base := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
 		for i := range 59 {
 			clock.tick(base, i)
@@ -112,8 +117,8 @@ func TestAPILinks(t *testing.T) {
 		}
 		live, _ := walk(t, a, read, "/links?partner_id="+jane, 100)
 		all, _ := walk(t, a, read, "/links?partner_id="+jane+"&include_archived=true", 100)
-		if len(live) != 59 || len(all) != 60 {
-			t.Errorf("live %d, all %d; want 59 and 60", len(live), len(all))
+		if len(live) != 60 || len(all) != 61 {
+			t.Errorf("live %d, all %d; want 60 and 61", len(live), len(all))
 		}
 	})
 }

@@ -21,6 +21,7 @@ func (s *Server) linkRoutes() {
 	s.mux.Handle("POST /portal/links/{lid}/archive", s.requirePartner(s.handleArchiveLink))
 	s.mux.Handle("GET /portal/links/{lid}/qr.png", s.requirePartner(s.handleLinkQRPNG))
 	s.mux.Handle("GET /portal/links/{lid}/qr.svg", s.requirePartner(s.handleLinkQRSVG))
+	s.adminLinkRoutes()
 }
 
 // shortURL is a link's public address: /r/{code} on this server.
@@ -143,8 +144,14 @@ func (s *Server) renderLinks(w http.ResponseWriter, r *http.Request, status int,
 	for _, l := range links {
 		rows = append(rows, s.linkRow(m.Program, l))
 	}
+	days, err := s.services.Links.ClickChart(ctx, tandem.ClickChartFilter{ProgramID: m.Program.ID, PartnerID: partner.ID})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	chart := newClickChart(days, "Share a link: its clicks show here, per day.")
 	s.render(w, r, status, "portal_links", &page{Title: "Links · " + m.Program.Name, Area: "portal", Form: f, Flash: fl, Data: map[string]any{
-		"Program": m.Program, "Links": rows, "Channels": tandem.LinkChannels, "DestinationHint": destinationHint(m.Program)}})
+		"Program": m.Program, "Links": rows, "Chart": chart, "Channels": tandem.LinkChannels, "DestinationHint": destinationHint(m.Program)}})
 }
 
 func (s *Server) handleCreateLink(w http.ResponseWriter, r *http.Request) {

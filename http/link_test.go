@@ -41,6 +41,11 @@ func TestPortalLinks(t *testing.T) {
 		me.signIn(tandem.PrincipalPartner, "me@example.com", "password of me@example.com")
 		page := "/portal/programs/" + prog.ID + "/links"
 
+		// Approval (automatic here) made the default link.
+		if ls, _ := links.FindLinks(ctx, tandem.LinkFilter{ProgramID: prog.ID}); len(ls) != 1 || !ls[0].IsDefault {
+			t.Fatalf("links after approval = %d; want the default one", len(ls))
+		}
+
 		// New terms: the page says what to do and writes nothing.
 		v, err := sqldb.NewAgreementService(db).PublishAgreement(ctx, prog.ID, "Terms", "Be nice.")
 		if err != nil {
@@ -53,14 +58,14 @@ func TestPortalLinks(t *testing.T) {
 		if r := me.post(page, url.Values{"channel": {"email"}}); r.status != http.StatusForbidden {
 			t.Errorf("create before accepting = %d; want 403", r.status)
 		}
-		if n := libCount(t, db, "links"); n != 0 {
-			t.Fatalf("%d links before the terms were accepted", n)
+		if n := libCount(t, db, "links"); n != 1 {
+			t.Fatalf("%d links before the terms were accepted; want the default one of approval", n)
 		}
 		if r := me.post("/portal/programs/"+prog.ID+"/agreement", url.Values{"version_id": {v.ID}, "accept": {"yes"}, "full_name": {"Me Myself"}}); r.status != http.StatusSeeOther {
 			t.Fatalf("accept = %d", r.status)
 		}
 
-		// The first visit makes the default link, once.
+		// The page shows the default link, and visits make no other.
 		r := me.get(page)
 		if r.status != 200 || !strings.Contains(r.body, "Default") || !strings.Contains(r.body, "Leads to https://www.acme.example/") {
 			t.Fatalf("links page = %d: %s", r.status, r.body)

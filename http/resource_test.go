@@ -257,6 +257,9 @@ func TestPortalResourceLibrary(t *testing.T) {
 		theirDeck := add(&tandem.Resource{ProgramID: theirs.ID, Kind: tandem.ResourceFile, Title: "Their deck", Required: true},
 			&tandem.Upload{Name: "theirs.pdf", Data: libPDF})
 
+		// A partner without a default link (approved before approvals made
+		// one) sees copy with a placeholder and the way to get a link.
+		libExec(t, db, `DELETE FROM links`)
 		me := a.client()
 		me.signIn(tandem.PrincipalPartner, "me@example.com", "password of me@example.com")
 		page := "/portal/programs/" + mine.ID + "/resources"

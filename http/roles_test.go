@@ -87,6 +87,8 @@ func TestRoleMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		linked := a.partnerIn("linked", "linked@example.com")
+		linkedPartner := viewerPartnerID(t, a, "linked@example.com")
 
 		const ok, redirect, forbidden = 200, 303, 403
 		checkRoleMatrix(t, clients, []roleCase{
@@ -97,6 +99,8 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/admin/account", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/api-keys", nil, [5]int{ok, ok, forbidden, forbidden, forbidden}},
 			{"GET", "/admin/audit", nil, [5]int{ok, forbidden, forbidden, forbidden, forbidden}},
+			{"GET", "/admin/programs/" + linked.ID + "/links", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/partners/" + linkedPartner + "/links", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"POST", "/admin/team/invite", url.Values{"email": {"new-%s@example.com"}, "role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},

@@ -196,10 +196,14 @@ func (s *AgreementService) AcceptAgreement(ctx context.Context, partnerUserID, p
 			a = found[0]
 			return nil
 		}
-		return tx.audit(ctx, "agreement.accept", memberships[0].ID, map[string]any{
+		if err := tx.audit(ctx, "agreement.accept", memberships[0].ID, map[string]any{
 			"program_id": programID, "partner_id": partnerID, "version_id": a.VersionID, "version": a.Version,
 			"partner_user_id": partnerUserID, "full_name": fullName, "user_agent": ua,
-		})
+		}); err != nil {
+			return err
+		}
+		// Accepting may be what opens links: the default link comes with it.
+		return tx.grantDefaultLink(ctx, partnerID, programID)
 	})
 	if err != nil {
 		return nil, err

@@ -39,33 +39,58 @@ func (s *LinkService) CreateLink(ctx context.Context, partnerID, programID strin
 }
 
 // EnsureDefaultLink returns the partner's default link in the program,
-// creating it if it does not exist yet.
+// creating it if it does not exist yet. Approvals and acceptances make it
+// already (grantDefaultLink); this is the fallback for memberships approved
+// before that, and for pages that must show it.
 func (s *LinkService) EnsureDefaultLink(ctx context.Context, partnerID, programID string) (*tandem.Link, error) {
 	var l *tandem.Link
-	err := s.db.inWriteTx(ctx, func(tx *Tx) error {
-		found, err := tx.defaultLink(ctx, partnerID, programID)
-		if err != nil || found != nil {
-			l = found
-			return err
-		}
-		program, err := tx.linkProgram(ctx, partnerID, programID)
-		if err != nil {
-			return err
-		}
-		if l, err = tandem.NewLink(program, tandem.LinkInput{Channel: tandem.ChannelCustom, Label: "Default"}); err != nil {
-			return err
-		}
-		l.PartnerID, l.IsDefault = partnerID, true
-		err = tx.insertLink(ctx, l)
-		if tandem.ErrorCode(err) == tandem.ECONFLICT { // made at the same moment by another request
-			if found, ferr := tx.defaultLink(ctx, partnerID, programID); ferr == nil && found != nil {
-				l = found
-				return nil
-			}
-		}
+	err := s.db.inWriteTx(ctx, func(tx *Tx) (err error) {
+		l, err = tx.ensureDefaultLink(ctx, partnerID, programID)
 		return err
 	})
 	return l, err
+}
+
+// ensureDefaultLink returns the partner's default link in the program,
+// creating it under CreateLink's rules (linkProgram) if it does not exist.
+func (tx *Tx) ensureDefaultLink(ctx context.Context, partnerID, programID string) (*tandem.Link, error) {
+	found, err := tx.defaultLink(ctx, partnerID, programID)
+	if err != nil || found != nil {
+		return found, err
+	}
+	program, err := tx.linkProgram(ctx, partnerID, programID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := tandem.NewLink(program, tandem.LinkInput{Channel: tandem.ChannelCustom, Label: "Default"})
+	if err != nil {
+		return nil, err
+	}
+	l.PartnerID, l.IsDefault = partnerID, true
+	err = tx.insertLink(ctx, l)
+	if tandem.ErrorCode(err) == tandem.ECONFLICT { // made at the same moment by another request
+		if found, ferr := tx.defaultLink(ctx, partnerID, programID); ferr == nil && found != nil {
+			return found, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// grantDefaultLink gives the partner its default link in the program, in
+// the transaction that approves the membership or accepts the agreement, so
+// that an approved partner who may create links always has one. When links
+// may not be created yet (the current agreement is not accepted, or the
+// program is archived) it does nothing: accepting the agreement grants it
+// then, and the portal's links page makes it as a fallback.
+func (tx *Tx) grantDefaultLink(ctx context.Context, partnerID, programID string) error {
+	_, err := tx.ensureDefaultLink(ctx, partnerID, programID)
+	if code := tandem.ErrorCode(err); code == tandem.EFORBIDDEN || code == tandem.EINVALID {
+		return nil
+	}
+	return err
 }
 
 func (tx *Tx) defaultLink(ctx context.Context, partnerID, programID string) (*tandem.Link, error) {
@@ -255,13 +280,17 @@ func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Li
 	return l, p, err
 }
 
-// findLinks returns the matching links with their click counts.
+// findLinks returns the matching links with their click counts (all-time
+// and recent).
 func findLinks(ctx context.Context, tx *Tx, filter tandem.LinkFilter) ([]*tandem.Link, error) {
 	ls, err := queryLinks(ctx, tx, filter)
 	if err != nil {
 		return nil, err
 	}
-	return ls, linkStats(ctx, tx, ls)
+	if err := linkStats(ctx, tx, ls); err != nil {
+		return nil, err
+	}
+	return ls, recentClicks(ctx, tx, ls)
 }
 
 // queryLinks returns the matching links, without their counts.

@@ -44,12 +44,20 @@ func TestCreateLinkRules(t *testing.T) {
 			if _, err := links.CreateLink(ctx, tt.partner, prog.ID, in); tandem.ErrorCode(err) != tt.code {
 				t.Errorf("create for %s = %v; want %s", tt.partner, err, tt.code)
 			}
+			if tt.partner == suspended.ID {
+				continue // its default link was made at approval, and stays
+			}
 			if _, err := links.EnsureDefaultLink(ctx, tt.partner, prog.ID); tandem.ErrorCode(err) != tt.code {
 				t.Errorf("default for %s = %v; want %s", tt.partner, err, tt.code)
 			}
 		}
-		if n := resCount(t, db, "links"); n != 0 {
-			t.Fatalf("%d links written by refused creates", n)
+		// Approval made the approved (and the later suspended) partner's
+		// default link; the refused creates wrote nothing.
+		if n := resCount(t, db, "links"); n != 2 {
+			t.Fatalf("%d links; want the 2 default links of approval", n)
+		}
+		if d, err := links.EnsureDefaultLink(ctx, suspended.ID, prog.ID); err != nil || !d.IsDefault {
+			t.Errorf("suspended partner's default link = %+v, %v; want the one of approval", d, err)
 		}
 
 		// No agreement published: an approved partner may create links.
@@ -81,11 +89,11 @@ func TestCreateLinkRules(t *testing.T) {
 		if _, err := links.CreateLink(ctx, approved.ID, prog.ID, in); tandem.ErrorCode(err) != tandem.EFORBIDDEN {
 			t.Errorf("create before accepting = %v; want EFORBIDDEN", err)
 		}
-		if _, err := links.EnsureDefaultLink(ctx, approved.ID, prog.ID); tandem.ErrorCode(err) != tandem.EFORBIDDEN {
-			t.Errorf("default before accepting = %v; want EFORBIDDEN", err)
+		if d, err := links.EnsureDefaultLink(ctx, approved.ID, prog.ID); err != nil || !d.IsDefault {
+			t.Errorf("default before accepting = %+v, %v; want the existing one (links made stay)", d, err)
 		}
-		if n := resCount(t, db, "links"); n != 1 {
-			t.Fatalf("%d links; want 1", n)
+		if n := resCount(t, db, "links"); n != 3 {
+			t.Fatalf("%d links; want 3", n)
 		}
 
 		// Bad input writes nothing.
@@ -99,8 +107,8 @@ func TestCreateLinkRules(t *testing.T) {
 				t.Errorf("create %+v = %v; want EINVALID", bad, err)
 			}
 		}
-		if n := resCount(t, db, "links"); n != 1 {
-			t.Fatalf("%d links after bad input; want 1", n)
+		if n := resCount(t, db, "links"); n != 3 {
+			t.Fatalf("%d links after bad input; want 3", n)
 		}
 	})
 }
@@ -128,7 +136,9 @@ func TestVanityCodesAndDefaultLink(t *testing.T) {
 			t.Errorf("lookup by another case = %v; want ENOTFOUND (codes are exact)", err)
 		}
 
-		// The default link is made once, however often (and concurrently) it is asked for.
+		// The default link is made once, however often (and concurrently) it
+		// is asked for: here for a partner approved before approval made it.
+		resExec(t, db, `DELETE FROM links WHERE partner_id = $1 AND is_default`, jane.ID)
 		var wg sync.WaitGroup
 		ids := make([]string, 8)
 		errs := make([]error, 8)
@@ -201,8 +211,8 @@ func TestFindLinksPages(t *testing.T) {
 			last := page[len(page)-1]
 			after = fmt.Sprintf("%d:%s", last.CreatedAt.UnixMilli(), last.ID)
 		}
-		if len(seen) != 5 {
-			t.Errorf("paged through %d links; want 5", len(seen))
+		if len(seen) != 6 {
+			t.Errorf("paged through %d links; want 6 (the default link and 5)", len(seen))
 		}
 		if _, err := links.FindLinks(ctx, tandem.LinkFilter{After: "nonsense"}); tandem.ErrorField(err) != "cursor" {
 			t.Errorf("bad cursor = %v", err)

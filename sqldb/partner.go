@@ -79,8 +79,10 @@ func (s *PartnerService) JoinProgram(ctx context.Context, programID, partnerID s
 			return err
 		}
 		status := program.NewMemberStatus()
-		m, err = tx.insertMembership(ctx, programID, partnerID, status, nil, nil)
-		return err
+		if m, err = tx.insertMembership(ctx, programID, partnerID, status, nil, nil); err != nil || status != tandem.MembershipApproved {
+			return err
+		}
+		return tx.grantDefaultLink(ctx, partnerID, programID)
 	})
 	return m, err
 }
@@ -112,7 +114,10 @@ func (s *PartnerService) SetMembershipStatus(ctx context.Context, id string, to 
 		if err := tx.updateMembership(ctx, m, from); err != nil {
 			return err
 		}
-		return tx.audit(ctx, "membership.status", m.ID, map[string]string{"from": string(from), "to": string(to), "reason": reason})
+		if err := tx.audit(ctx, "membership.status", m.ID, map[string]string{"from": string(from), "to": string(to), "reason": reason}); err != nil || to != tandem.MembershipApproved {
+			return err
+		}
+		return tx.grantDefaultLink(ctx, m.PartnerID, m.ProgramID)
 	})
 	return m, err
 }

@@ -197,6 +197,11 @@ func (s *RecruitingService) Apply(ctx context.Context, a *tandem.Application) (*
 		if m, err = tx.insertMembership(ctx, program.ID, partner.ID, status, answers, flags); err != nil {
 			return err
 		}
+		if status == tandem.MembershipApproved {
+			if err := tx.grantDefaultLink(ctx, partner.ID, program.ID); err != nil {
+				return err
+			}
+		}
 		if err := tx.ensurePartnerUser(ctx, partner.ID, applicant.Email, applicant.Name); err != nil {
 			return err
 		}
@@ -346,6 +351,11 @@ func (s *RecruitingService) ReviewMembership(ctx context.Context, membershipID s
 		}
 		if err := tx.audit(ctx, "membership.status", m.ID, map[string]string{"from": string(from), "to": string(m.Status), "reason": m.Reason, "group_id": m.GroupID}); err != nil {
 			return err
+		}
+		if m.Status == tandem.MembershipApproved {
+			if err := tx.grantDefaultLink(ctx, m.PartnerID, m.ProgramID); err != nil {
+				return err
+			}
 		}
 		return tx.emailPartner(ctx, m.PartnerID, "application_"+string(m.Status), email)
 	})

@@ -159,6 +159,7 @@ type services struct {
 	onboarding  *sqldb.OnboardingService
 	invitations *sqldb.InvitationService
 	links       *sqldb.LinkService
+	clicks      *sqldb.ClickStore
 }
 
 func newServices(db *sqldb.DB) services {
@@ -174,6 +175,7 @@ func newServices(db *sqldb.DB) services {
 		onboarding:  sqldb.NewOnboardingService(db),
 		invitations: sqldb.NewInvitationService(db),
 		links:       sqldb.NewLinkService(db),
+		clicks:      sqldb.NewClickStore(db),
 	}
 }
 
@@ -209,12 +211,12 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
-		Links: s.links})
+		Links: s.links, Clicks: s.clicks})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended).\n",
-		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"])
+	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended), %d clicks over 90 days.\n",
+		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"], sum.Clicks)
 	fmt.Fprintf(env.stdout, "Sign in to look around (demo data only):\n  admin  /login         %s / %s\n  partner /portal/login %s / %s\n",
 		demo.OwnerEmail, demo.OwnerPassword, demo.PartnerEmail, demo.PartnerPassword)
 	return nil
