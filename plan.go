@@ -147,7 +147,7 @@ type Rule struct {
 	Role     RuleRole        `json:"role"`
 	Triggers []Trigger       `json:"triggers"`
 	Kind     RuleKind        `json:"kind"`
-	Rate     decimal.Decimal `json:"rate,omitzero"`   // percent: 20 means 20 %
+	Rate     decimal.Decimal `json:"rate,omitzero"`    // percent: 20 means 20 %
 	Amount   int64           `json:"amount,omitempty"` // minor units, for fixed rules and milestone bonuses
 	// Tiers, when Basis is set: Steps sorted by Threshold, the first at 0.
 	Basis  TierBasis `json:"tier_basis,omitempty"`
