@@ -58,6 +58,10 @@ type Commission struct {
 	Reversed      int64            `json:"reversed_amount"`
 	Status        CommissionStatus `json:"status"`
 	BlockedBy     Blocker          `json:"blocked_by,omitempty"`
+	// ManualReview is set when the amount is above the rule's manual
+	// approval limit: once the agreement is accepted, a finance user still
+	// has to approve it.
+	ManualReview bool `json:"manual_review,omitempty"`
 	// Explanation says in words how the amount was computed ("20% of 149.00
 	// USD, Pro plan, tier 2: 12 customers this quarter").
 	Explanation string    `json:"explanation"`
@@ -90,4 +94,21 @@ func (c *Commission) ExpectedApproval() time.Time {
 		return time.Time{}
 	}
 	return c.HoldUntil
+}
+
+// CommissionFilter selects commissions. Zero fields match everything.
+type CommissionFilter struct {
+	ProgramID    string
+	PartnerID    string
+	ConversionID string
+	Status       CommissionStatus
+	Limit        int
+}
+
+// ConversionFilter selects conversions. Zero fields match everything.
+type ConversionFilter struct {
+	ProgramID string
+	PartnerID string
+	Kind      ConversionKind
+	Limit     int
 }

@@ -139,7 +139,7 @@ func (in *ConversionInput) Validate(now time.Time) error {
 			return Invalidf("refund_of", "A refund names the event ID of the sale it refunds.")
 		}
 	}
-	if in.Amount > 0 || in.Currency != "" {
+	if in.Kind == ConversionSale || in.Kind == ConversionRenewal || in.Currency != "" {
 		if err := ValidateCurrency("currency", in.Currency); err != nil {
 			return err
 		}

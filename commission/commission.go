@@ -428,10 +428,11 @@ func (j *judge) commission(r *tandem.Rule, kind tandem.CommissionKind, amount in
 	if r.RewardKind == tandem.RewardGift {
 		c.Explanation += ", gift: " + r.Gift
 	}
+	c.ManualReview = r.ManualApprovalOver > 0 && amount > r.ManualApprovalOver
 	switch {
 	case !in.AgreementAccepted:
 		c.BlockedBy = tandem.BlockedAgreement
-	case r.ManualApprovalOver > 0 && amount > r.ManualApprovalOver:
+	case c.ManualReview:
 		c.BlockedBy = tandem.BlockedManual
 	}
 	return c

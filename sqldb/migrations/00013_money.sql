@@ -115,6 +115,7 @@ CREATE TABLE commissions (
     reversed_amount BIGINT NOT NULL DEFAULT 0 CHECK (reversed_amount >= 0 AND reversed_amount <= amount),
     status          TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'in_payout', 'paid', 'rejected', 'reversed')),
     blocked_by      TEXT NOT NULL DEFAULT '',
+    manual_review   BOOLEAN NOT NULL DEFAULT FALSE,
     explanation     TEXT NOT NULL,
     occurred_at     BIGINT NOT NULL,
     hold_until      BIGINT NOT NULL,
