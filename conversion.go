@@ -1,6 +1,7 @@
 package tandem
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -68,8 +69,9 @@ type ConversionInput struct {
 	Metadata   json.RawMessage
 }
 
-// Normalize trims the input and fills defaults (occurred now, source api).
-func (in *ConversionInput) Normalize(now time.Time) {
+// Normalize trims the input and fills the source (api) if empty. It leaves
+// OccurredAt alone: an event without a time is dated when it is recorded.
+func (in *ConversionInput) Normalize() {
 	in.EventID = strings.TrimSpace(in.EventID)
 	in.CustomerID = strings.TrimSpace(in.CustomerID)
 	in.CustomerEmail = strings.ToLower(strings.TrimSpace(in.CustomerEmail))
@@ -79,9 +81,7 @@ func (in *ConversionInput) Normalize(now time.Time) {
 	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
 	in.Parent = strings.TrimSpace(in.Parent)
 	in.Product = strings.TrimSpace(in.Product)
-	if in.OccurredAt.IsZero() {
-		in.OccurredAt = now
-	}
+	in.OccurredAt = in.OccurredAt.UTC().Truncate(time.Millisecond)
 	if in.Source == "" {
 		in.Source = SourceAPI
 	}
@@ -190,4 +190,52 @@ type Customer struct {
 	FirstSaleAt time.Time `json:"first_sale_at,omitzero"`
 	Cancelled   bool      `json:"cancelled"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ConversionResult is the answer to one reported event. Replayed is true when
+// the event had been recorded before: the answer is the conversion recorded
+// then. Err is the event's own error in a bulk request.
+type ConversionResult struct {
+	Conversion *Conversion
+	Replayed   bool
+	Err        error
+}
+
+// ConversionService records merchants' events and lists them.
+type ConversionService interface {
+	// RecordConversion records one event idempotently: the same event ID
+	// or idempotency key with the same content answers the conversion
+	// recorded before; with other content it is ECONFLICT.
+	RecordConversion(ctx context.Context, in ConversionInput, idempotencyKey string) (ConversionResult, error)
+	// RecordConversions records up to MaxBulkEvents events, each atomically.
+	RecordConversions(ctx context.Context, ins []ConversionInput) ([]ConversionResult, error)
+	Conversions(ctx context.Context, f ConversionFilter) ([]*Conversion, error)
+	Conversion(ctx context.Context, id string) (*Conversion, error)
+}
+
+// CommissionService moves commissions through their lifecycle.
+type CommissionService interface {
+	Commissions(ctx context.Context, f CommissionFilter) ([]*Commission, error)
+	// Approve and Reject apply a finance decision to pending commissions and
+	// return how many they changed.
+	Approve(ctx context.Context, ids []string) (int, error)
+	Reject(ctx context.Context, ids []string, reason string) (int, error)
+	// ApproveDue approves commissions whose hold has ended (the job).
+	ApproveDue(ctx context.Context, limit int) (int, error)
+}
+
+// PlanService stores commission plans.
+type PlanService interface {
+	CreatePlan(ctx context.Context, programID, name string, rules []Rule, effectiveFrom time.Time) (*Plan, error)
+	PublishVersion(ctx context.Context, planID string, rules []Rule, effectiveFrom time.Time) (*PlanVersion, error)
+	Plans(ctx context.Context, programID string) ([]*Plan, error)
+	AssignPlan(ctx context.Context, programID, groupID, partnerID, planID string) error
+}
+
+// LedgerService reads the ledger.
+type LedgerService interface {
+	// Balances returns a partner's non-zero balances ("" for the business).
+	Balances(ctx context.Context, partnerID string) ([]Balance, error)
+	Postings(ctx context.Context, partnerID string, limit int) ([]*Posting, error)
+	VerifyLedger(ctx context.Context) error
 }

@@ -59,7 +59,11 @@ type Services struct {
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
 	// Clicks records the clicks of /r/{code} (a clicks.Writer).
-	Clicks ClickRecorder
+	Clicks      ClickRecorder
+	Conversions tandem.ConversionService
+	Commissions tandem.CommissionService
+	Plans       tandem.PlanService
+	Ledger      tandem.LedgerService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }

@@ -14,6 +14,8 @@ import (
 // commissions held for the agreement.
 type CommissionService struct{ db *DB }
 
+var _ tandem.CommissionService = (*CommissionService)(nil)
+
 // NewCommissionService returns the commissions of db.
 func NewCommissionService(db *DB) *CommissionService { return &CommissionService{db: db} }
 

@@ -22,25 +22,19 @@ import (
 // one transaction per event.
 type ConversionService struct{ db *DB }
 
+var _ tandem.ConversionService = (*ConversionService)(nil)
+
 // NewConversionService returns the conversions of db.
 func NewConversionService(db *DB) *ConversionService { return &ConversionService{db: db} }
-
-// ConversionResult is the answer to one reported event. Replayed is true when
-// the event had been recorded before: the answer is the same conversion.
-type ConversionResult struct {
-	Conversion *tandem.Conversion
-	Replayed   bool
-	Err        error
-}
 
 // RecordConversion records one event. The same event ID (per program), or
 // the same idempotencyKey, with the same content answers the conversion
 // already recorded (Replayed) and changes nothing; with other content it is
 // ECONFLICT and changes nothing.
-func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.ConversionInput, idempotencyKey string) (ConversionResult, error) {
+func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.ConversionInput, idempotencyKey string) (tandem.ConversionResult, error) {
 	rs, err := s.record(ctx, []tandem.ConversionInput{in}, idempotencyKey)
 	if err != nil {
-		return ConversionResult{}, err
+		return tandem.ConversionResult{}, err
 	}
 	return rs[0], rs[0].Err
 }
@@ -48,7 +42,7 @@ func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.Conv
 // RecordConversions records up to tandem.MaxBulkEvents events in one
 // transaction, each atomically on its own: an event that fails leaves no
 // trace and does not fail the others. Results are in the order of ins.
-func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.ConversionInput) ([]ConversionResult, error) {
+func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.ConversionInput) ([]tandem.ConversionResult, error) {
 	if len(ins) == 0 || len(ins) > tandem.MaxBulkEvents {
 		return nil, tandem.Invalidf("events", "Send 1 to %d events.", tandem.MaxBulkEvents)
 	}
@@ -58,11 +52,11 @@ func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.
 // record runs the events in one write transaction, each inside a savepoint.
 // A deadlock or serialization failure (PostgreSQL, concurrent writers)
 // retries the whole transaction.
-func (s *ConversionService) record(ctx context.Context, ins []tandem.ConversionInput, idempotencyKey string) ([]ConversionResult, error) {
-	var results []ConversionResult
+func (s *ConversionService) record(ctx context.Context, ins []tandem.ConversionInput, idempotencyKey string) ([]tandem.ConversionResult, error) {
+	var results []tandem.ConversionResult
 	var err error
 	for attempt := 0; ; attempt++ {
-		results = make([]ConversionResult, len(ins))
+		results = make([]tandem.ConversionResult, len(ins))
 		err = s.db.inWriteTx(ctx, func(tx *Tx) error {
 			rec := newRecorder(tx)
 			for i, in := range ins {
@@ -112,20 +106,15 @@ func newRecorder(tx *Tx) *recorder {
 var errRaced = errors.New("event recorded concurrently")
 
 // recordOne records one event inside a savepoint.
-func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, idempotencyKey string, i int) ConversionResult {
+func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, idempotencyKey string, i int) tandem.ConversionResult {
 	tx := r.tx
-	occurred := in.OccurredAt
-	in.OccurredAt = time.Time{}
-	in.Normalize(tx.now)
-	if !occurred.IsZero() {
-		in.OccurredAt = occurred.UTC().Truncate(time.Millisecond)
-	}
-	hash := requestHash(in)
+	in.Normalize()
+	hash := requestHash(in) // before defaults: a retry without a time is the same request
 	if in.OccurredAt.IsZero() {
 		in.OccurredAt = tx.now
 	}
 	if err := in.Validate(tx.now); err != nil {
-		return ConversionResult{Err: err}
+		return tandem.ConversionResult{Err: err}
 	}
 	if idempotencyKey != "" {
 		if res, done := r.replayKey(ctx, idempotencyKey, hash); done {
@@ -161,48 +150,48 @@ func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, ide
 		if res, done := r.replayEvent(ctx, in, hash); done {
 			return res
 		}
-		return ConversionResult{Err: tandem.Errorf(tandem.ECONFLICT, "The event is being recorded by another request; try again.")}
+		return tandem.ConversionResult{Err: tandem.Errorf(tandem.ECONFLICT, "The event is being recorded by another request; try again.")}
 	}
 	if err != nil {
-		return ConversionResult{Err: err}
+		return tandem.ConversionResult{Err: err}
 	}
-	return ConversionResult{Conversion: c}
+	return tandem.ConversionResult{Conversion: c}
 }
 
 // replayKey answers a request whose Idempotency-Key was seen before.
-func (r *recorder) replayKey(ctx context.Context, key, hash string) (ConversionResult, bool) {
+func (r *recorder) replayKey(ctx context.Context, key, hash string) (tandem.ConversionResult, bool) {
 	var storedHash, id string
 	err := r.tx.QueryRowContext(ctx, `SELECT request_hash, conversion_id FROM idempotency_keys WHERE key = $1`, key).Scan(&storedHash, &id)
 	if isNoRows(err) {
-		return ConversionResult{}, false
+		return tandem.ConversionResult{}, false
 	} else if err != nil {
-		return ConversionResult{Err: fmt.Errorf("find idempotency key: %w", err)}, true
+		return tandem.ConversionResult{Err: fmt.Errorf("find idempotency key: %w", err)}, true
 	}
 	if storedHash != hash {
-		return ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "Idempotency-Key",
+		return tandem.ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "Idempotency-Key",
 			Message: "This Idempotency-Key was used for a different request; use a new key for a new event."}}, true
 	}
 	c, err := findConversion(ctx, r.tx, "c.id = $1", id)
-	return ConversionResult{Conversion: c, Replayed: true, Err: err}, true
+	return tandem.ConversionResult{Conversion: c, Replayed: true, Err: err}, true
 }
 
 // replayEvent answers an event whose ID was recorded before in the program.
-func (r *recorder) replayEvent(ctx context.Context, in tandem.ConversionInput, hash string) (ConversionResult, bool) {
+func (r *recorder) replayEvent(ctx context.Context, in tandem.ConversionInput, hash string) (tandem.ConversionResult, bool) {
 	c, err := findConversion(ctx, r.tx, "c.program_id = $1 AND c.event_id = $2", in.ProgramID, in.EventID)
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return ConversionResult{}, false
+		return tandem.ConversionResult{}, false
 	} else if err != nil {
-		return ConversionResult{Err: err}, true
+		return tandem.ConversionResult{Err: err}, true
 	}
 	var storedHash string
 	if err := r.tx.QueryRowContext(ctx, `SELECT request_hash FROM conversions WHERE id = $1`, c.ID).Scan(&storedHash); err != nil {
-		return ConversionResult{Err: fmt.Errorf("find conversion hash: %w", err)}, true
+		return tandem.ConversionResult{Err: fmt.Errorf("find conversion hash: %w", err)}, true
 	}
 	if storedHash != hash {
-		return ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "event_id",
+		return tandem.ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "event_id",
 			Message: fmt.Sprintf("Event %q was already recorded with different content; events are immutable, so send a new event ID (a refund, say).", in.EventID)}}, true
 	}
-	return ConversionResult{Conversion: c, Replayed: true}, true
+	return tandem.ConversionResult{Conversion: c, Replayed: true}, true
 }
 
 // program returns the event's program, read once per transaction.

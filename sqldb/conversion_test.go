@@ -49,7 +49,7 @@ func newMoneyFixture(t *testing.T, db *sqldb.DB, rules ...tandem.Rule) *moneyFix
 		conv: sqldb.NewConversionService(db), comm: sqldb.NewCommissionService(db), ledger: sqldb.NewLedgerService(db)}
 }
 
-func (f *moneyFixture) record(t *testing.T, in tandem.ConversionInput) sqldb.ConversionResult {
+func (f *moneyFixture) record(t *testing.T, in tandem.ConversionInput) tandem.ConversionResult {
 	t.Helper()
 	in.ProgramID = f.prog.ID
 	res, err := f.conv.RecordConversion(context.Background(), in, "")

@@ -83,6 +83,8 @@ func (tx *Tx) flushBalances(ctx context.Context) error {
 // LedgerService reads the ledger.
 type LedgerService struct{ db *DB }
 
+var _ tandem.LedgerService = (*LedgerService)(nil)
+
 // NewLedgerService returns the ledger of db.
 func NewLedgerService(db *DB) *LedgerService { return &LedgerService{db: db} }
 

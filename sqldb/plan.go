@@ -12,6 +12,8 @@ import (
 // PlanService stores commission plans and their versions.
 type PlanService struct{ db *DB }
 
+var _ tandem.PlanService = (*PlanService)(nil)
+
 // NewPlanService returns the plans of db.
 func NewPlanService(db *DB) *PlanService { return &PlanService{db: db} }
 
