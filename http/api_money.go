@@ -106,7 +106,7 @@ func (s *Server) apiMoneyRoutes(api huma.API) {
 		Description: "A program's first plan becomes its default.", DefaultStatus: http.StatusCreated}, s.apiCreatePlan)
 	huma.Register(api, huma.Operation{OperationID: "publish-plan-version", Method: http.MethodPost, Path: "/plans/{id}/versions",
 		Tags: []string{"Commission plans"}, Summary: "Publish a new version of a plan",
-		Description: "Conversions are judged by the version in force when they happened: a new version never rewrites what was earned.",
+		Description:   "Conversions are judged by the version in force when they happened: a new version never rewrites what was earned.",
 		DefaultStatus: http.StatusCreated}, s.apiPublishVersion)
 	huma.Register(api, huma.Operation{OperationID: "assign-plan", Method: http.MethodPost, Path: "/programs/{id}/plan-assignments",
 		Tags: []string{"Commission plans"}, Summary: "Give a partner group or one partner its own plan", DefaultStatus: http.StatusNoContent}, s.apiAssignPlan)
