@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	s.invitationRoutes()
 	s.agreementRoutes()
 	s.linkRoutes()
+	s.commissionRoutes()
 	s.redirectRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)

@@ -97,6 +97,8 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/admin/account", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/api-keys", nil, [5]int{ok, ok, forbidden, forbidden, forbidden}},
 			{"GET", "/admin/audit", nil, [5]int{ok, forbidden, forbidden, forbidden, forbidden}},
+			{"GET", "/admin/commissions", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"POST", "/admin/commissions/decide", url.Values{"ids": {"com_%s"}, "action": {"approve"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
 			{"POST", "/admin/team/invite", url.Values{"email": {"new-%s@example.com"}, "role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},
