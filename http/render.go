@@ -83,9 +83,9 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"date":     func(t time.Time) string { return t.Format("2 Jan 2006") },
+	"date": func(t time.Time) string { return t.Format("2 Jan 2006") },
 	// money writes minor units with their currency: 14900, "USD" is "149.00 USD".
-	"money": tandem.FormatAmount,
+	"money":    tandem.FormatAmount,
 	"datetime": func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") },
 	// humanize turns an enum value such as "referral_partner" into "Referral partner".
 	"humanize": func(v any) string {
