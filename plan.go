@@ -143,16 +143,16 @@ type Rule struct {
 	// Key names the rule uniquely within its plan, across versions (a
 	// commission records it; a milestone is awarded once per key).
 	Key      string          `json:"key"`
-	Name     string          `json:"name"`
-	Role     RuleRole        `json:"role"`
-	Triggers []Trigger       `json:"triggers"`
-	Kind     RuleKind        `json:"kind"`
+	Name     string          `json:"name,omitempty"`
+	Role     RuleRole        `json:"role,omitempty" enum:"base,bonus"`
+	Triggers []Trigger       `json:"triggers" enum:"lead_qualified,first_sale,repeat_sale,renewal,milestone"`
+	Kind     RuleKind        `json:"kind,omitempty" enum:"percentage,fixed"`
 	Rate     decimal.Decimal `json:"rate,omitzero"`    // percent: 20 means 20 %
 	Amount   int64           `json:"amount,omitempty"` // minor units, for fixed rules and milestone bonuses
 	// Tiers, when Basis is set: Steps sorted by Threshold, the first at 0.
-	Basis  TierBasis `json:"tier_basis,omitempty"`
-	Period Period    `json:"tier_period,omitempty"`
-	Mode   TierMode  `json:"tier_mode,omitempty"`
+	Basis  TierBasis `json:"tier_basis,omitempty" enum:"period_revenue,period_customers,lifetime_revenue,lifetime_customers,customer_month"`
+	Period Period    `json:"tier_period,omitempty" enum:"month,quarter,year"`
+	Mode   TierMode  `json:"tier_mode,omitempty" enum:"whole_volume,marginal"`
 	Steps  []Step    `json:"steps,omitempty"`
 	// RecurringMonths limits renewal commissions to renewals within this
 	// many months of the customer's first sale; 0 means for the customer's
@@ -165,12 +165,12 @@ type Rule struct {
 	Exclude []string `json:"exclude_products,omitempty"`
 	// Milestone rules: the lifetime revenue threshold and the reward.
 	Threshold    int64           `json:"milestone_threshold,omitempty"`
-	Reward       MilestoneReward `json:"milestone_reward,omitempty"`
+	Reward       MilestoneReward `json:"milestone_reward,omitempty" enum:"bonus,rate_increase"`
 	RateIncrease decimal.Decimal `json:"rate_increase,omitzero"` // percentage points
 	// What the commission pays in, and how long it is held.
-	RewardKind RewardKind `json:"reward_kind"`
+	RewardKind RewardKind `json:"reward_kind,omitempty" enum:"cash,credit,gift"`
 	Gift       string     `json:"gift,omitempty"`
-	HoldDays   int        `json:"hold_days"`
+	HoldDays   int        `json:"hold_days,omitempty"`
 	// ManualApprovalOver holds commissions above this amount until a finance
 	// user approves them (0: never).
 	ManualApprovalOver int64 `json:"manual_approval_over,omitempty"`

@@ -112,6 +112,7 @@ func (s *Server) apiMoneyRoutes(api huma.API) {
 		Tags: []string{"Commission plans"}, Summary: "Give a partner group or one partner its own plan", DefaultStatus: http.StatusNoContent}, s.apiAssignPlan)
 	huma.Register(api, huma.Operation{OperationID: "get-partner-balances", Method: http.MethodGet, Path: "/partners/{id}/balances",
 		Tags: []string{"Ledger"}, Summary: "A partner's ledger balances (pending, payable, paid…) per currency"}, s.apiPartnerBalances)
+	s.apiCouponRoutes(api)
 }
 
 func (s *Server) apiListCommissions(ctx context.Context, in *listCommissionsInput) (*CommissionsOutput, error) {
@@ -192,4 +193,72 @@ func (s *Server) apiPartnerBalances(ctx context.Context, in *partnerIDInput) (*B
 	out := &BalancesOutput{}
 	out.Body.Data = append([]tandem.Balance{}, bs...)
 	return out, nil
+}
+
+// NewCoupon maps a coupon code to a partner.
+type NewCoupon struct {
+	ProgramID string `json:"program_id"`
+	PartnerID string `json:"partner_id"`
+	Code      string `json:"code" doc:"3 to 64 letters, digits, dashes or underscores; stored upper case, unique per program." example:"JANE20"`
+}
+
+type createCouponInput struct {
+	Body NewCoupon
+}
+
+// CouponOutput is one coupon.
+type CouponOutput struct {
+	Body *tandem.Coupon
+}
+
+type listCouponsInput struct {
+	ProgramID string `query:"program_id" required:"true"`
+	PartnerID string `query:"partner_id"`
+}
+
+// CouponsOutput lists coupons.
+type CouponsOutput struct {
+	Body struct {
+		Data []*tandem.Coupon `json:"data"`
+	}
+}
+
+type couponIDInput struct {
+	ID string `path:"id"`
+}
+
+func (s *Server) apiCouponRoutes(api huma.API) {
+	huma.Register(api, huma.Operation{OperationID: "create-coupon", Method: http.MethodPost, Path: "/coupons",
+		Tags: []string{"Coupons"}, Summary: "Map a coupon code to a partner",
+		Description:   "A conversion naming the code (field coupon) is attributed to the partner, unless the customer already belongs to a partner or names a referral.",
+		DefaultStatus: http.StatusCreated}, s.apiCreateCoupon)
+	huma.Register(api, huma.Operation{OperationID: "list-coupons", Method: http.MethodGet, Path: "/coupons",
+		Tags: []string{"Coupons"}, Summary: "List a program's coupons"}, s.apiListCoupons)
+	huma.Register(api, huma.Operation{OperationID: "archive-coupon", Method: http.MethodDelete, Path: "/coupons/{id}",
+		Tags: []string{"Coupons"}, Summary: "Archive a coupon: it attributes nothing from now on", DefaultStatus: http.StatusNoContent}, s.apiArchiveCoupon)
+}
+
+func (s *Server) apiCreateCoupon(ctx context.Context, in *createCouponInput) (*CouponOutput, error) {
+	c, err := s.services.Coupons.CreateCoupon(ctx, in.Body.ProgramID, in.Body.PartnerID, in.Body.Code)
+	if err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	return &CouponOutput{Body: c}, nil
+}
+
+func (s *Server) apiListCoupons(ctx context.Context, in *listCouponsInput) (*CouponsOutput, error) {
+	cs, err := s.services.Coupons.Coupons(ctx, in.ProgramID, in.PartnerID)
+	if err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	out := &CouponsOutput{}
+	out.Body.Data = append([]*tandem.Coupon{}, cs...)
+	return out, nil
+}
+
+func (s *Server) apiArchiveCoupon(ctx context.Context, in *couponIDInput) (*struct{}, error) {
+	if err := s.services.Coupons.ArchiveCoupon(ctx, in.ID); err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	return nil, nil
 }

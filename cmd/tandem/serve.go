@@ -119,7 +119,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
 			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
-			Plans: services.plans, Ledger: services.ledger,
+			Plans: services.plans, Ledger: services.ledger, Coupons: sqldb.NewCouponService(db),
 		}})
 	if err != nil {
 		return err
