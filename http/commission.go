@@ -13,6 +13,7 @@ import (
 
 func (s *Server) commissionRoutes() {
 	s.mux.Handle("GET /portal/earnings", s.requirePartner(s.handlePortalEarnings))
+	s.mux.Handle("GET /admin/conversions", s.requireUser(tandem.PermView, s.handleAdminConversions))
 	s.mux.Handle("GET /admin/commissions", s.requireUser(tandem.PermView, s.handleAdminCommissions))
 	s.mux.Handle("POST /admin/commissions/decide", s.requireUser(tandem.PermManageCommissions, s.handleDecideCommissions))
 	s.mux.Handle("GET /admin/partners/{id}/ledger", s.requireUser(tandem.PermView, s.handlePartnerLedger))
@@ -37,6 +38,32 @@ func (s *Server) handlePortalEarnings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "portal_earnings", &page{Title: "Earnings", Area: "portal", Data: d})
+}
+
+// conversionsPage lists the events merchants reported.
+type conversionsPage struct {
+	Kind        tandem.ConversionKind
+	Kinds       []tandem.ConversionKind
+	Conversions []*tandem.Conversion
+	Partners    map[string]string
+}
+
+func (s *Server) handleAdminConversions(w http.ResponseWriter, r *http.Request) {
+	kind := tandem.ConversionKind(r.URL.Query().Get("type"))
+	cs, err := s.services.Conversions.Conversions(r.Context(), tandem.ConversionFilter{Kind: kind,
+		ProgramID: r.URL.Query().Get("program_id"), PartnerID: r.URL.Query().Get("partner_id"), Limit: 200})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	names, err := s.partnerNames(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	d := conversionsPage{Kind: kind, Conversions: cs, Partners: names, Kinds: []tandem.ConversionKind{tandem.ConversionLeadQualified,
+		tandem.ConversionSale, tandem.ConversionRenewal, tandem.ConversionRefund, tandem.ConversionCancellation}}
+	s.render(w, r, http.StatusOK, "admin_conversions", &page{Title: "Conversions", Area: "admin", Data: d})
 }
 
 // commissionsPage is the admin's commissions queue.

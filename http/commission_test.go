@@ -38,6 +38,9 @@ func TestMoneyScreens(t *testing.T) {
 		}
 
 		finance := clients[tandem.RoleFinance]
+		if r := clients[tandem.RoleReadOnly].get("/admin/conversions?type=sale"); !strings.Contains(r.body, "in_1") || !strings.Contains(r.body, "149.00") {
+			t.Fatalf("conversions: %s", r.body)
+		}
 		if r := finance.get("/admin/commissions?status=pending"); !strings.Contains(r.body, k.ID) {
 			t.Fatalf("queue: %s", r.body)
 		}

@@ -222,6 +222,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 		{"Programs", "/admin/programs", tandem.PermView},
 		{"Applications", "/admin/applications", tandem.PermView},
 		{"Partners", "/admin/partners", tandem.PermView},
+		{"Conversions", "/admin/conversions", tandem.PermView},
 		{"Commissions", "/admin/commissions", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},

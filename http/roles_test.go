@@ -98,6 +98,7 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/admin/api-keys", nil, [5]int{ok, ok, forbidden, forbidden, forbidden}},
 			{"GET", "/admin/audit", nil, [5]int{ok, forbidden, forbidden, forbidden, forbidden}},
 			{"GET", "/admin/commissions", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/conversions", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"POST", "/admin/commissions/decide", url.Values{"ids": {"com_%s"}, "action": {"approve"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
 			{"POST", "/admin/team/invite", url.Values{"email": {"new-%s@example.com"}, "role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
