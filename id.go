@@ -26,8 +26,15 @@ const (
 	PrefixImport     = "imp"
 	PrefixLink       = "lnk"
 	PrefixClick      = "clk"
+	PrefixCoupon     = "cpn"
+	PrefixCustomer   = "cus"
+	PrefixConversion = "cnv"
+	PrefixPlan       = "pln"
+	PrefixCommission = "com"
+	PrefixPosting    = "led"
 
 	PrefixAgreementVersion = "agv"
+	PrefixPlanVersion      = "plv"
 )
 
 // NewID returns a fresh random ID with the given prefix, e.g. "prt_4kz…".

@@ -24,6 +24,13 @@ type SendEmailJob struct {
 // Kind implements Job.
 func (SendEmailJob) Kind() string { return "send_email" }
 
+// CommissionApprovalJob approves the pending commissions whose hold has
+// ended and which nothing blocks. It runs every ten minutes.
+type CommissionApprovalJob struct{}
+
+// Kind implements Job.
+func (CommissionApprovalJob) Kind() string { return "commission_approval" }
+
 // SessionCleanupJob deletes expired sessions and one-time links, and old rate
 // limit windows. It runs hourly.
 type SessionCleanupJob struct{}

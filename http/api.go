@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/danielgtaylor/huma/v2/validation"
+	"github.com/shopspring/decimal"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -35,6 +37,8 @@ func (s *Server) apiRoutes() {
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "An API key (tdk_…) from Admin → API keys."},
 	}
 	config.Security = []map[string][]string{{"apiKey": {}}}
+	// Rates are decimal strings ("12.5"): exact, never floats.
+	config.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[decimal.Decimal](), reflect.TypeFor[string]())
 	api := humago.NewWithPrefix(s.mux, apiPrefix, config)
 	api.UseMiddleware(s.apiAuth())
 
@@ -58,6 +62,8 @@ func (s *Server) apiRoutes() {
 	s.apiPartnerRoutes(api)
 	s.apiResourceRoutes(api)
 	s.apiLinkRoutes(api)
+	s.apiConversionRoutes(api)
+	s.apiMoneyRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same

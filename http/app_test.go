@@ -46,6 +46,8 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Onboarding: sqldb.NewOnboardingService(db),
 			Resources:  sqldb.NewResourceService(db), Invitations: sqldb.NewInvitationService(db),
 			Links: sqldb.NewLinkService(db), Clicks: writer,
+			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
+			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db), Coupons: sqldb.NewCouponService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,12 @@ type Services struct {
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
 	// Clicks records the clicks of /r/{code} (a clicks.Writer).
-	Clicks ClickRecorder
+	Clicks      ClickRecorder
+	Conversions tandem.ConversionService
+	Commissions tandem.CommissionService
+	Plans       tandem.PlanService
+	Ledger      tandem.LedgerService
+	Coupons     tandem.CouponService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -120,6 +125,7 @@ func (s *Server) routes() {
 	s.invitationRoutes()
 	s.agreementRoutes()
 	s.linkRoutes()
+	s.commissionRoutes()
 	s.redirectRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)

@@ -83,7 +83,9 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
-	"date":     func(t time.Time) string { return t.Format("2 Jan 2006") },
+	"date": func(t time.Time) string { return t.Format("2 Jan 2006") },
+	// money writes minor units with their currency: 14900, "USD" is "149.00 USD".
+	"money":    tandem.FormatAmount,
 	"datetime": func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") },
 	// humanize turns an enum value such as "referral_partner" into "Referral partner".
 	"humanize": func(v any) string {
@@ -220,6 +222,8 @@ func adminNav(u *tandem.User, current string) []navItem {
 		{"Programs", "/admin/programs", tandem.PermView},
 		{"Applications", "/admin/applications", tandem.PermView},
 		{"Partners", "/admin/partners", tandem.PermView},
+		{"Conversions", "/admin/conversions", tandem.PermView},
+		{"Commissions", "/admin/commissions", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},
 		{"Audit log", "/admin/audit", tandem.PermViewAudit},
@@ -236,7 +240,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 
 // portalNav is the partner portal's sidebar.
 func portalNav(current string) []navItem {
-	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
+	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Earnings", Path: "/portal/earnings"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
 	for i := range nav {
 		nav[i].Current = nav[i].Path == current ||
 			nav[i].Path == "/portal/links" && strings.HasPrefix(current, "/portal/programs/") && strings.HasSuffix(current, "/links")

@@ -52,6 +52,8 @@ type Services struct {
 	Accounts tandem.AccountService
 	// Invitations works through invitation imports.
 	Invitations tandem.InvitationService
+	// Commissions approves commissions at the end of their hold.
+	Commissions tandem.CommissionService
 }
 
 // Runner works the queue of one tandem instance.
@@ -106,6 +108,9 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 	river.AddWorker(workers, &sendEmailWorker{emails: services.Emails, sender: cfg.Mailer, baseURL: cfg.BaseURL, logger: cfg.Logger})
 	river.AddWorker(workers, &sessionCleanupWorker{accounts: services.Accounts})
 	river.AddWorker(workers, &invitationImportWorker{invitations: services.Invitations})
+	if services.Commissions != nil {
+		river.AddWorker(workers, &commissionApprovalWorker{commissions: services.Commissions})
+	}
 	if extra != nil {
 		extra(workers)
 	}
@@ -138,6 +143,7 @@ func periodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		every(24*time.Hour, tandem.AuditRetentionJob{}),
 		every(time.Hour, tandem.SessionCleanupJob{}),
+		every(10*time.Minute, tandem.CommissionApprovalJob{}),
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,6 +53,8 @@ type DB struct {
 	read    *sql.DB
 	jobs    *river.Client[*sql.Tx] // insert-only: enqueues jobs inside our transactions
 	logger  *slog.Logger
+	// versions caches plan versions by ID: they are immutable once stored.
+	versions sync.Map
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock
@@ -181,6 +184,9 @@ type Tx struct {
 	*sql.Tx
 	db  *DB
 	now time.Time
+	// deltas are the ledger balance changes of the transaction's postings,
+	// applied in one sorted pass before commit (see flushBalances).
+	deltas map[tandem.Account]int64
 }
 
 // inWriteTx runs fn in a read-write transaction, committed if fn returns nil.
@@ -200,6 +206,10 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error 
 	}
 	tx := &Tx{Tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Millisecond)}
 	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := tx.flushBalances(ctx); err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}

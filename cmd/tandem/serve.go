@@ -92,7 +92,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -118,7 +118,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
-			Clicks: clickWriter,
+			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
+			Plans: services.plans, Ledger: services.ledger, Coupons: sqldb.NewCouponService(db),
 		}})
 	if err != nil {
 		return err
@@ -160,6 +161,10 @@ type services struct {
 	invitations *sqldb.InvitationService
 	links       *sqldb.LinkService
 	clicks      *sqldb.ClickStore
+	conversions *sqldb.ConversionService
+	commissions *sqldb.CommissionService
+	plans       *sqldb.PlanService
+	ledger      *sqldb.LedgerService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -174,6 +179,10 @@ func newServices(db *sqldb.DB) services {
 		resources:   sqldb.NewResourceService(db),
 		onboarding:  sqldb.NewOnboardingService(db),
 		invitations: sqldb.NewInvitationService(db),
+		conversions: sqldb.NewConversionService(db),
+		commissions: sqldb.NewCommissionService(db),
+		plans:       sqldb.NewPlanService(db),
+		ledger:      sqldb.NewLedgerService(db),
 		links:       sqldb.NewLinkService(db),
 		clicks:      sqldb.NewClickStore(db),
 	}

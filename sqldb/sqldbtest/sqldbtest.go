@@ -42,7 +42,7 @@ func PostgresURL(t testing.TB) (string, bool) {
 	t.Helper()
 	probeOnce.Do(func() {
 		postgresURL = os.Getenv("TANDEM_TEST_POSTGRES")
-		if postgresURL == "" {
+		if !strings.Contains(postgresURL, "://") { // unset, or a flag such as 1
 			postgresURL = DefaultPostgresURL
 		}
 		u, err := url.Parse(postgresURL)

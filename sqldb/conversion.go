@@ -1,0 +1,566 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/attribution"
+)
+
+// ConversionService records the events merchants report: it attributes each
+// to a partner, judges its commissions and posts them to the ledger, all in
+// one transaction per event.
+type ConversionService struct{ db *DB }
+
+var _ tandem.ConversionService = (*ConversionService)(nil)
+
+// NewConversionService returns the conversions of db.
+func NewConversionService(db *DB) *ConversionService { return &ConversionService{db: db} }
+
+// RecordConversion records one event. The same event ID (per program), or
+// the same idempotencyKey, with the same content answers the conversion
+// already recorded (Replayed) and changes nothing; with other content it is
+// ECONFLICT and changes nothing.
+func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.ConversionInput, idempotencyKey string) (tandem.ConversionResult, error) {
+	rs, err := s.record(ctx, []tandem.ConversionInput{in}, idempotencyKey)
+	if err != nil {
+		return tandem.ConversionResult{}, err
+	}
+	return rs[0], rs[0].Err
+}
+
+// RecordConversions records up to tandem.MaxBulkEvents events in one
+// transaction, each atomically on its own: an event that fails leaves no
+// trace and does not fail the others. Results are in the order of ins.
+func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.ConversionInput) ([]tandem.ConversionResult, error) {
+	if len(ins) == 0 || len(ins) > tandem.MaxBulkEvents {
+		return nil, tandem.Invalidf("events", "Send 1 to %d events.", tandem.MaxBulkEvents)
+	}
+	return s.record(ctx, ins, "")
+}
+
+// record runs the events in one write transaction, each inside a savepoint.
+// A deadlock or serialization failure (PostgreSQL, concurrent writers)
+// retries the whole transaction.
+func (s *ConversionService) record(ctx context.Context, ins []tandem.ConversionInput, idempotencyKey string) ([]tandem.ConversionResult, error) {
+	var results []tandem.ConversionResult
+	var err error
+	for attempt := 0; ; attempt++ {
+		results = make([]tandem.ConversionResult, len(ins))
+		err = s.db.inWriteTx(ctx, func(tx *Tx) error {
+			rec := newRecorder(tx)
+			for i, in := range ins {
+				results[i] = rec.recordOne(ctx, in, idempotencyKey, i)
+				if tandem.ErrorCode(results[i].Err) == tandem.EINTERNAL {
+					return results[i].Err
+				}
+			}
+			return nil
+		})
+		if err == nil || attempt == 3 || !isRetryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// isRetryable reports whether a PostgreSQL error means "try the transaction
+// again": a deadlock or a serialization failure.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// requestHash is the SHA-256 of the event's canonical form (the input after
+// trimming, before defaults), to tell a retry from a different event.
+func requestHash(in tandem.ConversionInput) string {
+	b, _ := json.Marshal(in)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// recorder records the events of one transaction, caching what they share.
+type recorder struct {
+	tx       *Tx
+	programs map[string]*tandem.Program
+}
+
+func newRecorder(tx *Tx) *recorder {
+	return &recorder{tx: tx, programs: map[string]*tandem.Program{}}
+}
+
+// errRaced means a concurrent transaction recorded the same event first.
+var errRaced = errors.New("event recorded concurrently")
+
+// recordOne records one event inside a savepoint.
+func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, idempotencyKey string, i int) tandem.ConversionResult {
+	tx := r.tx
+	in.Normalize()
+	hash := requestHash(in) // before defaults: a retry without a time is the same request
+	if in.OccurredAt.IsZero() {
+		in.OccurredAt = tx.now
+	}
+	if err := in.Validate(tx.now); err != nil {
+		return tandem.ConversionResult{Err: err}
+	}
+	if idempotencyKey != "" {
+		if res, done := r.replayKey(ctx, idempotencyKey, hash); done {
+			return res
+		}
+	}
+	if res, done := r.replayEvent(ctx, in, hash); done {
+		return res
+	}
+	savepoint := fmt.Sprintf("event_%d", i)
+	var c *tandem.Conversion
+	err := tx.savepoint(ctx, savepoint, func() error {
+		var err error
+		if c, err = r.insert(ctx, in, hash); err != nil {
+			return err
+		}
+		if idempotencyKey != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, request_hash, conversion_id, created_at) VALUES ($1, $2, $3, $4)`,
+				idempotencyKey, hash, c.ID, ms(tx.now)); isUniqueViolation(err) {
+				return errRaced
+			} else if err != nil {
+				return fmt.Errorf("insert idempotency key: %w", err)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errRaced) {
+		if idempotencyKey != "" {
+			if res, done := r.replayKey(ctx, idempotencyKey, hash); done {
+				return res
+			}
+		}
+		if res, done := r.replayEvent(ctx, in, hash); done {
+			return res
+		}
+		return tandem.ConversionResult{Err: tandem.Errorf(tandem.ECONFLICT, "The event is being recorded by another request; try again.")}
+	}
+	if err != nil {
+		return tandem.ConversionResult{Err: err}
+	}
+	return tandem.ConversionResult{Conversion: c}
+}
+
+// replayKey answers a request whose Idempotency-Key was seen before.
+func (r *recorder) replayKey(ctx context.Context, key, hash string) (tandem.ConversionResult, bool) {
+	var storedHash, id string
+	err := r.tx.QueryRowContext(ctx, `SELECT request_hash, conversion_id FROM idempotency_keys WHERE key = $1`, key).Scan(&storedHash, &id)
+	if isNoRows(err) {
+		return tandem.ConversionResult{}, false
+	} else if err != nil {
+		return tandem.ConversionResult{Err: fmt.Errorf("find idempotency key: %w", err)}, true
+	}
+	if storedHash != hash {
+		return tandem.ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "Idempotency-Key",
+			Message: "This Idempotency-Key was used for a different request; use a new key for a new event."}}, true
+	}
+	c, err := findConversion(ctx, r.tx, "c.id = $1", id)
+	return tandem.ConversionResult{Conversion: c, Replayed: true, Err: err}, true
+}
+
+// replayEvent answers an event whose ID was recorded before in the program.
+func (r *recorder) replayEvent(ctx context.Context, in tandem.ConversionInput, hash string) (tandem.ConversionResult, bool) {
+	c, err := findConversion(ctx, r.tx, "c.program_id = $1 AND c.event_id = $2", in.ProgramID, in.EventID)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return tandem.ConversionResult{}, false
+	} else if err != nil {
+		return tandem.ConversionResult{Err: err}, true
+	}
+	var storedHash string
+	if err := r.tx.QueryRowContext(ctx, `SELECT request_hash FROM conversions WHERE id = $1`, c.ID).Scan(&storedHash); err != nil {
+		return tandem.ConversionResult{Err: fmt.Errorf("find conversion hash: %w", err)}, true
+	}
+	if storedHash != hash {
+		return tandem.ConversionResult{Err: &tandem.Error{Code: tandem.ECONFLICT, Field: "event_id",
+			Message: fmt.Sprintf("Event %q was already recorded with different content; events are immutable, so send a new event ID (a refund, say).", in.EventID)}}, true
+	}
+	return tandem.ConversionResult{Conversion: c, Replayed: true}, true
+}
+
+// program returns the event's program, read once per transaction.
+func (r *recorder) program(ctx context.Context, id string) (*tandem.Program, error) {
+	if p, ok := r.programs[id]; ok {
+		return p, nil
+	}
+	p, err := findProgramByID(ctx, r.tx, id)
+	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
+		return nil, tandem.Invalidf("program_id", "No such program.")
+	} else if err != nil {
+		return nil, err
+	}
+	r.programs[id] = p
+	return p, nil
+}
+
+// insert records a new event: attribution, the customer, the conversion
+// row, and for earning events the commissions and their postings.
+func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash string) (*tandem.Conversion, error) {
+	tx := r.tx
+	p, err := r.program(ctx, in.ProgramID)
+	if err != nil {
+		return nil, err
+	}
+	c := &tandem.Conversion{ID: tandem.NewID(tandem.PrefixConversion), ProgramID: p.ID, Kind: in.Kind, Source: in.Source,
+		EventID: in.EventID, OccurredAt: in.OccurredAt, ReceivedAt: tx.now, Amount: in.Amount, Currency: in.Currency,
+		ClickID: in.ClickID, Coupon: in.Coupon, ReferralID: in.ReferralID, Product: in.Product, Metadata: in.Metadata,
+		Attribution: string(attribution.SourceNone)}
+	if c.Currency == "" {
+		c.Currency = p.Currency
+	}
+	switch in.Kind {
+	case tandem.ConversionRefund:
+		return r.refund(ctx, p, c, in, hash)
+	case tandem.ConversionCancellation:
+		return r.cancellation(ctx, p, c, in, hash)
+	}
+	cust, err := r.customer(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Kind == tandem.ConversionRenewal && cust != nil && cust.Cancelled {
+		return nil, tandem.Invalidf("customer", "The customer's subscription was cancelled; a renewal after a cancellation is refused. Report a new sale if they subscribed again.")
+	}
+	if err := r.attribute(ctx, p, c, cust, in); err != nil {
+		return nil, err
+	}
+	firstSale := false
+	firstSaleAt := c.OccurredAt
+	if cust != nil {
+		c.CustomerID = cust.ID
+		if !cust.FirstSaleAt.IsZero() {
+			firstSaleAt = cust.FirstSaleAt
+		}
+		if in.Kind == tandem.ConversionSale && !cust.hadSale {
+			firstSale = true
+			firstSaleAt = c.OccurredAt
+		}
+	}
+	out, err := r.judge(ctx, p, c, firstSale, firstSaleAt)
+	if err != nil {
+		return nil, err
+	}
+	c.NoCommission = out.NoCommission
+	if err := tx.insertConversion(ctx, c, hash); err != nil {
+		return nil, err
+	}
+	if cust != nil {
+		if err := r.updateCustomer(ctx, cust, c, firstSale); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.storeCommissions(ctx, c, out); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// insertConversion stores the conversion row. A concurrent transaction that
+// stored the same event first makes it errRaced.
+func (tx *Tx) insertConversion(ctx context.Context, c *tandem.Conversion, hash string) error {
+	meta := ""
+	if len(c.Metadata) > 0 {
+		meta = string(c.Metadata)
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO conversions (id, program_id, kind, source, event_id, request_hash, occurred_at, received_at, amount, currency,
+			customer_id, partner_id, parent_id, click_id, coupon, referral_id, product, metadata, attribution,
+			attribution_explanation, no_commission_reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		ON CONFLICT (program_id, event_id) DO NOTHING`,
+		c.ID, c.ProgramID, c.Kind, c.Source, c.EventID, hash, ms(c.OccurredAt), ms(c.ReceivedAt), c.Amount, c.Currency,
+		nullable(c.CustomerID), nullable(c.PartnerID), nullable(c.ParentID), c.ClickID, c.Coupon, c.ReferralID, c.Product, meta,
+		c.Attribution, c.Explanation, c.NoCommission)
+	if err != nil {
+		return fmt.Errorf("insert conversion: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("insert conversion: %w", err)
+	} else if n == 0 {
+		return errRaced
+	}
+	return nil
+}
+
+// nullable turns "" into NULL for optional foreign keys.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// customerRow is a customer as the recorder needs it.
+type customerRow struct {
+	tandem.Customer
+	lockedAt time.Time
+	hadSale  bool // a sale was recorded for the customer before
+}
+
+// customer finds or creates the event's customer, keyed by the merchant's
+// customer ID or, without one, by email. A lead without either has none.
+func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.ConversionInput) (*customerRow, error) {
+	key := in.CustomerID
+	if key == "" && in.CustomerEmail != "" {
+		key = "email:" + in.CustomerEmail
+	}
+	if key == "" {
+		return nil, nil
+	}
+	tx := r.tx
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO customers (id, program_id, external_id, email, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (program_id, external_id) DO NOTHING`,
+		tandem.NewID(tandem.PrefixCustomer), p.ID, key, in.CustomerEmail, ms(tx.now)); err != nil {
+		return nil, fmt.Errorf("insert customer: %w", err)
+	}
+	c := &customerRow{}
+	var partnerID *string
+	var cancelled *int64
+	err := tx.QueryRowContext(ctx, `
+		SELECT id, external_id, email, partner_id, attribution, attributed_at, first_sale_at, cancelled_at, created_at
+		FROM customers WHERE program_id = $1 AND external_id = $2`, p.ID, key).
+		Scan(&c.ID, &c.ExternalID, &c.Email, &partnerID, &c.Attribution, timeCol(&c.lockedAt), timeCol(&c.FirstSaleAt), &cancelled, timeCol(&c.CreatedAt))
+	if err != nil {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	c.ProgramID = p.ID
+	if partnerID != nil {
+		c.PartnerID = *partnerID
+	}
+	c.Cancelled = cancelled != nil
+	c.hadSale = !c.FirstSaleAt.IsZero()
+	if c.Email == "" && in.CustomerEmail != "" {
+		c.Email = in.CustomerEmail
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET email = $1 WHERE id = $2`, c.Email, c.ID); err != nil {
+			return nil, fmt.Errorf("update customer email: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// updateCustomer locks the customer to the partner of their first
+// attributed conversion, and records their first sale.
+func (r *recorder) updateCustomer(ctx context.Context, cust *customerRow, c *tandem.Conversion, firstSale bool) error {
+	tx := r.tx
+	if c.PartnerID != "" && cust.PartnerID == "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET partner_id = $1, attribution = $2, attributed_at = $3 WHERE id = $4 AND partner_id IS NULL`,
+			c.PartnerID, c.Attribution, ms(c.OccurredAt), cust.ID); err != nil {
+			return fmt.Errorf("lock customer: %w", err)
+		}
+	}
+	if firstSale {
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET first_sale_at = $1 WHERE id = $2`, ms(c.OccurredAt), cust.ID); err != nil {
+			return fmt.Errorf("record first sale: %w", err)
+		}
+	}
+	return nil
+}
+
+// attribute decides the conversion's partner with package attribution.
+func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput) error {
+	tx := r.tx
+	ai := attribution.Input{
+		Program:    attribution.Program{CookieDays: p.CookieDays, Model: p.Attribution},
+		OccurredAt: c.OccurredAt,
+		Partners:   map[string]attribution.Partner{},
+	}
+	var partnerIDs []string
+	if cust != nil && cust.PartnerID != "" {
+		ai.Lock = &attribution.Lock{CustomerID: cust.ID, PartnerID: cust.PartnerID}
+		partnerIDs = append(partnerIDs, cust.PartnerID)
+	}
+	if in.Coupon != "" {
+		var cp attribution.Coupon
+		err := tx.QueryRowContext(ctx, `SELECT id, code, partner_id FROM coupons WHERE program_id = $1 AND code = $2 AND archived_at IS NULL`,
+			p.ID, in.Coupon).Scan(&cp.ID, &cp.Code, &cp.PartnerID)
+		if isNoRows(err) {
+			cp = attribution.Coupon{Code: in.Coupon} // a coupon of no partner: recorded, attributes nothing
+		} else if err != nil {
+			return fmt.Errorf("find coupon: %w", err)
+		}
+		ai.Coupon = &cp
+		partnerIDs = append(partnerIDs, cp.PartnerID)
+	}
+	if in.ClickID != "" {
+		var k attribution.Click
+		var attributable bool
+		err := tx.QueryRowContext(ctx, `
+			SELECT c.id, c.link_id, COALESCE(NULLIF(l.label, ''), l.code), c.partner_id, c.occurred_at, c.bot, c.attributable
+			FROM clicks c JOIN links l ON l.id = c.link_id WHERE c.id = $1 AND c.program_id = $2`, in.ClickID, p.ID).
+			Scan(&k.ID, &k.LinkID, &k.LinkLabel, &k.PartnerID, timeCol(&k.At), &k.Bot, &attributable)
+		if isNoRows(err) {
+			return tandem.Invalidf("click_id", "No click %q in this program: pass the value of tandem.clickId() or of the tandem_click parameter.", in.ClickID)
+		} else if err != nil {
+			return fmt.Errorf("find click: %w", err)
+		}
+		if attributable || k.Bot { // a click made while its partner could not earn never attributes
+			ai.Clicks = []attribution.Click{k}
+			partnerIDs = append(partnerIDs, k.PartnerID)
+		}
+	}
+	if err := r.referral(ctx, p, in, &ai, &partnerIDs); err != nil {
+		return err
+	}
+	if err := r.partners(ctx, p.ID, partnerIDs, ai.Partners); err != nil {
+		return err
+	}
+	res := attribution.Decide(ai)
+	c.PartnerID, c.Attribution, c.Explanation = res.PartnerID, string(res.Source), res.Explanation
+	return nil
+}
+
+// referral adds the referral the event names to the attribution input.
+// Referrals (leads) are not stored yet: a referral ID is refused until they
+// are.
+func (r *recorder) referral(_ context.Context, _ *tandem.Program, in tandem.ConversionInput, _ *attribution.Input, _ *[]string) error {
+	if in.ReferralID != "" {
+		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
+	}
+	return nil
+}
+
+// partners loads the memberships of the partners attribution considers.
+func (r *recorder) partners(ctx context.Context, programID string, ids []string, into map[string]attribution.Partner) error {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if _, ok := into[id]; ok {
+			continue
+		}
+		var pa attribution.Partner
+		var reason sql.NullString
+		err := r.tx.QueryRowContext(ctx, `
+			SELECT p.name, m.status, m.reason FROM memberships m JOIN partners p ON p.id = m.partner_id
+			WHERE m.program_id = $1 AND m.partner_id = $2`, programID, id).Scan(&pa.Name, &pa.Status, &reason)
+		if isNoRows(err) {
+			continue // not a member: attribution skips them
+		} else if err != nil {
+			return fmt.Errorf("find membership: %w", err)
+		}
+		pa.Reason = reason.String
+		into[id] = pa
+	}
+	return nil
+}
+
+// savepoint runs fn inside a savepoint: if fn fails, what it wrote (and the
+// balance changes it queued) is undone and the transaction goes on.
+func (tx *Tx) savepoint(ctx context.Context, name string, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	outer := tx.deltas
+	tx.deltas = map[tandem.Account]int64{}
+	err := fn()
+	inner := tx.deltas
+	tx.deltas = outer
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return fmt.Errorf("rollback to savepoint: %w (after %w)", rerr, err)
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	if tx.deltas == nil {
+		tx.deltas = map[tandem.Account]int64{}
+	}
+	for a, v := range inner {
+		tx.deltas[a] += v
+	}
+	return nil
+}
+
+// findConversion returns one conversion with its commissions.
+func findConversion(ctx context.Context, tx *Tx, cond string, args ...any) (*tandem.Conversion, error) {
+	cs, err := findConversions(ctx, tx, cond+" LIMIT 1", args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, tandem.Errorf(tandem.ENOTFOUND, "Conversion not found.")
+	}
+	c := cs[0]
+	if c.Commissions, err = findCommissions(ctx, tx, tandem.CommissionFilter{ConversionID: c.ID, Limit: 100}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+const conversionColumns = `c.id, c.program_id, c.kind, c.source, c.event_id, c.occurred_at, c.received_at, c.amount, c.currency,
+	COALESCE(c.customer_id, ''), COALESCE(c.partner_id, ''), COALESCE(c.parent_id, ''), c.click_id, c.coupon, c.referral_id,
+	c.product, c.metadata, c.attribution, c.attribution_explanation, c.no_commission_reason, c.refunded`
+
+// findConversions returns the conversions matching a WHERE condition (which
+// may end with ORDER BY and LIMIT).
+func findConversions(ctx context.Context, tx *Tx, cond string, args ...any) ([]*tandem.Conversion, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+conversionColumns+` FROM conversions c WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find conversions: %w", err)
+	}
+	defer rows.Close()
+	var out []*tandem.Conversion
+	for rows.Next() {
+		c := &tandem.Conversion{Commissions: []*tandem.Commission{}}
+		var meta string
+		if err := rows.Scan(&c.ID, &c.ProgramID, &c.Kind, &c.Source, &c.EventID, timeCol(&c.OccurredAt), timeCol(&c.ReceivedAt),
+			&c.Amount, &c.Currency, &c.CustomerID, &c.PartnerID, &c.ParentID, &c.ClickID, &c.Coupon, &c.ReferralID,
+			&c.Product, &meta, &c.Attribution, &c.Explanation, &c.NoCommission, &c.Refunded); err != nil {
+			return nil, fmt.Errorf("find conversions: %w", err)
+		}
+		if meta != "" {
+			c.Metadata = json.RawMessage(meta)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Conversions lists a program's conversions, newest first.
+func (s *ConversionService) Conversions(ctx context.Context, f tandem.ConversionFilter) ([]*tandem.Conversion, error) {
+	var out []*tandem.Conversion
+	err := s.db.inReadTx(ctx, func(tx *Tx) error {
+		var w where
+		w.eq("c.program_id", f.ProgramID)
+		w.eq("c.partner_id", f.PartnerID)
+		w.eq("c.kind", string(f.Kind))
+		cond := strings.TrimPrefix(w.String(), "WHERE ")
+		if cond == "" {
+			cond = "1 = 1"
+		}
+		var err error
+		out, err = findConversions(ctx, tx, cond+fmt.Sprintf(" ORDER BY c.received_at DESC, c.id DESC LIMIT %d", limit(f.Limit)), w.args...)
+		return err
+	})
+	return out, err
+}
+
+// Conversion returns one conversion with its commissions.
+func (s *ConversionService) Conversion(ctx context.Context, id string) (*tandem.Conversion, error) {
+	var c *tandem.Conversion
+	err := s.db.inReadTx(ctx, func(tx *Tx) error {
+		var err error
+		c, err = findConversion(ctx, tx, "c.id = $1", id)
+		return err
+	})
+	return c, err
+}
