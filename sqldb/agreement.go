@@ -202,6 +202,10 @@ func (s *AgreementService) AcceptAgreement(ctx context.Context, partnerUserID, p
 		}); err != nil {
 			return err
 		}
+		// Commissions held for the agreement wait no longer for it.
+		if err := tx.releaseAgreementHolds(ctx, programID, partnerID); err != nil {
+			return err
+		}
 		// Accepting may be what opens links: the default link comes with it.
 		return tx.grantDefaultLink(ctx, partnerID, programID)
 	})

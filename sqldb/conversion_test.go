@@ -202,3 +202,45 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 	})
 }
+
+// TestAgreementHold: a partner who has not accepted the current agreement
+// earns commissions held for it; accepting releases them to the hold job,
+// except those above the manual approval limit, which wait for finance.
+func TestAgreementHold(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db, tandem.Rule{Key: "sales", Triggers: []tandem.Trigger{tandem.TriggerFirstSale},
+			Kind: tandem.KindPercentage, Rate: decimal.NewFromInt(20), HoldDays: 1, ManualApprovalOver: 5000})
+		agreements := sqldb.NewAgreementService(db)
+		v, err := agreements.PublishAgreement(ctx, f.prog.ID, "Terms", "Be nice.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		small := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "s1", CustomerID: "c1", ClickID: f.click, Amount: 10000, Currency: "USD"})
+		big := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "s2", CustomerID: "c2", ClickID: f.click, Amount: 50000, Currency: "USD"})
+		for _, r := range []tandem.ConversionResult{small, big} {
+			if k := r.Conversion.Commissions[0]; k.BlockedBy != tandem.BlockedAgreement {
+				t.Fatalf("held for the agreement: %+v", k)
+			}
+		}
+		*f.now = f.now.AddDate(0, 0, 2)
+		if n, err := f.comm.ApproveDue(ctx, 100); err != nil || n != 0 {
+			t.Fatalf("approved %d while held: %v", n, err)
+		}
+		pu, err := sqldb.NewAccountService(db).CreatePartnerUser(ctx, f.partner, "ok-user@example.com", "Ok Partner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := agreements.AcceptAgreement(ctx, pu.ID, f.prog.ID, v.ID, "Ok Partner"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.comm.ApproveDue(ctx, 100); err != nil || n != 1 {
+			t.Fatalf("approved %d after acceptance: %v", n, err)
+		}
+		ks, err := f.comm.Commissions(ctx, tandem.CommissionFilter{ConversionID: big.Conversion.ID})
+		if err != nil || ks[0].Status != tandem.CommissionPending || ks[0].BlockedBy != tandem.BlockedManual {
+			t.Fatalf("big commission waits for finance: %+v %v", ks, err)
+		}
+		f.verify(t)
+	})
+}
