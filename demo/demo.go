@@ -26,6 +26,12 @@ type Services struct {
 	// Clicks stores the demo's clicks: the click writer's store, so that
 	// they are counted and rolled up as a redirect's are.
 	Clicks clicks.Store
+	// The money side: conversions go through the real engine. With
+	// Conversions nil the demo has no sales.
+	Conversions tandem.ConversionService
+	Commissions tandem.CommissionService
+	Plans       tandem.PlanService
+	Coupons     tandem.CouponService
 	// Now is the clock the demo's traffic ends at; nil means time.Now.
 	Now func() time.Time
 }
@@ -45,6 +51,8 @@ type Summary struct {
 	Partners int
 	ByStatus map[tandem.MembershipStatus]int
 	Clicks   int
+	// Conversions is how many events the demo reported.
+	Conversions int
 }
 
 // ErrNotEmpty is returned by Seed when the database already has programs:
@@ -185,6 +193,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if sum.Clicks, err = addClicks(ctx, s, []*tandem.Program{programs[ref].Program, programs[aff].Program}, now()); err != nil {
 		return nil, fmt.Errorf("demo clicks: %w", err)
+	}
+	if sum.Conversions, err = addMoney(ctx, s, []*tandem.Program{programs[ref].Program, programs[aff].Program}, now()); err != nil {
+		return nil, fmt.Errorf("demo money: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {

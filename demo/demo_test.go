@@ -19,7 +19,9 @@ func TestSeed(t *testing.T) {
 		ctx := context.Background()
 		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
 			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db)}
+			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db),
+			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db), Plans: sqldb.NewPlanService(db),
+			Coupons: sqldb.NewCouponService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -203,4 +205,71 @@ func checkRollups(t *testing.T, db *sqldb.DB, want int) {
 			t.Errorf("%s on %s: rollup %+v, raw clicks %+v", k.link, k.day, rolled[k], c)
 		}
 	}
+}
+
+// TestSeedMoney checks the demo's money: sales and renewals went through the
+// engine, commissions exist in every status the engine and finance reach
+// before payouts, a refund after approval clawed back from payable, and the
+// ledger's invariants hold.
+func TestSeedMoney(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
+			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
+			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db),
+			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db), Plans: sqldb.NewPlanService(db),
+			Coupons: sqldb.NewCouponService(db)}
+		sum, err := demo.Seed(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Conversions < 100 {
+			t.Fatalf("%d conversions", sum.Conversions)
+		}
+		ks, err := s.Commissions.Commissions(ctx, tandem.CommissionFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses := map[tandem.CommissionStatus]int{}
+		partial := 0
+		for _, k := range ks {
+			statuses[k.Status]++
+			if k.Reversed > 0 && k.Reversed < k.Amount {
+				partial++
+			}
+		}
+		for _, st := range []tandem.CommissionStatus{tandem.CommissionPending, tandem.CommissionApproved, tandem.CommissionRejected, tandem.CommissionReversed} {
+			if statuses[st] == 0 {
+				t.Errorf("no %s commission in the demo: %v", st, statuses)
+			}
+		}
+		if partial == 0 {
+			t.Error("no partially refunded commission in the demo")
+		}
+		kinds := map[tandem.ConversionKind]int{}
+		cs, err := s.Conversions.Conversions(ctx, tandem.ConversionFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			kinds[c.Kind]++
+		}
+		if kinds[tandem.ConversionSale] == 0 || kinds[tandem.ConversionRenewal] == 0 || kinds[tandem.ConversionRefund] == 0 || kinds[tandem.ConversionCancellation] == 0 {
+			t.Errorf("conversion kinds %v", kinds)
+		}
+		var clawbacks int
+		if err := db.InTx(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRow(`SELECT COUNT(*) FROM ledger_lines WHERE account_type = 'payable' AND amount < 0
+				AND posting_id IN (SELECT id FROM ledger_postings WHERE kind = 'commission_reversed')`).Scan(&clawbacks)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if clawbacks == 0 {
+			t.Error("no clawback after approval in the demo")
+		}
+		if err := sqldb.NewLedgerService(db).VerifyLedger(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -119,7 +119,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
 			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
-			Plans: services.plans, Ledger: services.ledger, Coupons: sqldb.NewCouponService(db),
+			Plans: services.plans, Ledger: services.ledger, Coupons: services.coupons,
 		}})
 	if err != nil {
 		return err
@@ -165,6 +165,7 @@ type services struct {
 	commissions *sqldb.CommissionService
 	plans       *sqldb.PlanService
 	ledger      *sqldb.LedgerService
+	coupons     *sqldb.CouponService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -183,6 +184,7 @@ func newServices(db *sqldb.DB) services {
 		commissions: sqldb.NewCommissionService(db),
 		plans:       sqldb.NewPlanService(db),
 		ledger:      sqldb.NewLedgerService(db),
+		coupons:     sqldb.NewCouponService(db),
 		links:       sqldb.NewLinkService(db),
 		clicks:      sqldb.NewClickStore(db),
 	}
@@ -220,12 +222,13 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
-		Links: s.links, Clicks: s.clicks})
+		Links: s.links, Clicks: s.clicks, Conversions: s.conversions, Commissions: s.commissions, Plans: s.plans,
+		Coupons: s.coupons})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended), %d clicks over 90 days.\n",
-		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"], sum.Clicks)
+	fmt.Fprintf(env.stdout, "Demo loaded: %d programs, %d partners (memberships: %d approved, %d pending, %d rejected, %d suspended), %d clicks over 90 days, %d conversions over 6 months.\n",
+		sum.Programs, sum.Partners, sum.ByStatus["approved"], sum.ByStatus["pending"], sum.ByStatus["rejected"], sum.ByStatus["suspended"], sum.Clicks, sum.Conversions)
 	fmt.Fprintf(env.stdout, "Sign in to look around (demo data only):\n  admin  /login         %s / %s\n  partner /portal/login %s / %s\n",
 		demo.OwnerEmail, demo.OwnerPassword, demo.PartnerEmail, demo.PartnerPassword)
 	return nil
