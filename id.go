@@ -26,6 +26,7 @@ const (
 	PrefixImport     = "imp"
 	PrefixLink       = "lnk"
 	PrefixClick      = "clk"
+	PrefixReferral   = "ref"
 
 	PrefixAgreementVersion = "agv"
 )
