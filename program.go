@@ -72,8 +72,8 @@ type Program struct {
 	// ProtectionDays is how long a referral's email belongs to the partner
 	// who registered it first (0 to 365; new programs get
 	// DefaultProtectionDays from the forms and the API, 0 protects nothing).
-	ProtectionDays int `json:"protection_days"`
-	Status      ProgramStatus    `json:"status"`
+	ProtectionDays int           `json:"protection_days"`
+	Status         ProgramStatus `json:"status"`
 	// DestinationURL is where referral links lead by default.
 	DestinationURL string `json:"destination_url"`
 	// AllowedDomains are the hosts links may lead to (deep links); the

@@ -58,6 +58,7 @@ func (s *Server) apiRoutes() {
 	s.apiPartnerRoutes(api)
 	s.apiResourceRoutes(api)
 	s.apiLinkRoutes(api)
+	s.apiReferralRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same

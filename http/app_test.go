@@ -45,7 +45,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db),
 			Onboarding: sqldb.NewOnboardingService(db),
 			Resources:  sqldb.NewResourceService(db), Invitations: sqldb.NewInvitationService(db),
-			Links: sqldb.NewLinkService(db), Clicks: writer,
+			Links: sqldb.NewLinkService(db), Clicks: writer, Referrals: sqldb.NewReferralService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

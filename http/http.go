@@ -58,6 +58,7 @@ type Services struct {
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
+	Referrals   tandem.ReferralService
 	// Clicks records the clicks of /r/{code} (a clicks.Writer).
 	Clicks ClickRecorder
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
@@ -121,6 +122,7 @@ func (s *Server) routes() {
 	s.agreementRoutes()
 	s.linkRoutes()
 	s.redirectRoutes()
+	s.referralRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

@@ -83,6 +83,7 @@ var templateFuncs = template.FuncMap{
 		}
 		return m, nil
 	},
+	"amount":   tandem.FormatAmount,
 	"date":     func(t time.Time) string { return t.Format("2 Jan 2006") },
 	"datetime": func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") },
 	// humanize turns an enum value such as "referral_partner" into "Referral partner".
@@ -220,6 +221,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 		{"Programs", "/admin/programs", tandem.PermView},
 		{"Applications", "/admin/applications", tandem.PermView},
 		{"Partners", "/admin/partners", tandem.PermView},
+		{"Referrals", "/admin/referrals", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},
 		{"Audit log", "/admin/audit", tandem.PermViewAudit},
@@ -236,9 +238,9 @@ func adminNav(u *tandem.User, current string) []navItem {
 
 // portalNav is the partner portal's sidebar.
 func portalNav(current string) []navItem {
-	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
+	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Referrals", Path: "/portal/referrals"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
 	for i := range nav {
-		nav[i].Current = nav[i].Path == current ||
+		nav[i].Current = nav[i].Path == current || nav[i].Path == "/portal/referrals" && strings.HasPrefix(current, "/portal/referrals/") ||
 			nav[i].Path == "/portal/links" && strings.HasPrefix(current, "/portal/programs/") && strings.HasSuffix(current, "/links")
 	}
 	return nav

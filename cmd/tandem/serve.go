@@ -118,7 +118,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
-			Clicks: clickWriter,
+			Clicks: clickWriter, Referrals: sqldb.NewReferralService(db),
 		}})
 	if err != nil {
 		return err
