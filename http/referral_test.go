@@ -239,3 +239,27 @@ func TestEmptyPipeline(t *testing.T) {
 		}
 	})
 }
+
+func TestProgramProtectionForm(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "http://127.0.0.1")
+		_, clients := a.roleClients()
+		owner := clients[tandem.RoleOwner]
+		if r := owner.get("/admin/programs/new"); !strings.Contains(r.body, `name="protection_days" type="text" value="60"`) {
+			t.Error("the new program form does not offer the 60-day default")
+		}
+		form := url.Values{"name": {"Acme"}, "slug": {"acme"}, "type": {"referral"}, "currency": {"USD"}, "cookie_days": {"30"}, "protection_days": {"400"}}
+		if r := owner.post("/admin/programs", form); r.status != 400 || !strings.Contains(r.body, "Protection window must be between 0 and 365 days.") {
+			t.Errorf("400 days = %d", r.status)
+		}
+		form.Set("protection_days", "45")
+		if r := owner.post("/admin/programs", form); r.status != 303 {
+			t.Fatalf("45 days = %d", r.status)
+		}
+		ps, err := a.programs.FindPrograms(context.Background(), tandem.ProgramFilter{Slug: "acme"})
+		if err != nil || len(ps) != 1 || ps[0].ProtectionDays != 45 {
+			t.Errorf("stored %v %v", ps, err)
+		}
+	})
+}
