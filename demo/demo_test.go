@@ -16,7 +16,7 @@ func TestSeed(t *testing.T) {
 		ctx := context.Background()
 		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
 			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db)}
+			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Referrals: sqldb.NewReferralService(db)}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -70,6 +70,17 @@ func TestSeed(t *testing.T) {
 		ref := programs[0]
 		if ref.Type != tandem.ProgramReferral {
 			ref = programs[1]
+		}
+		// A small pipeline: every status a manager reaches, and both conflicts.
+		refs, _ := s.Referrals.FindReferrals(ctx, tandem.ReferralFilter{ProgramID: ref.ID})
+		seen := map[string]bool{}
+		for _, r := range refs {
+			seen[string(r.Status)], seen[string(r.Conflict)] = true, true
+		}
+		for _, want := range []string{"new", "qualified", "rejected", "lost", "duplicate", "protected_by_other", "possible_duplicate"} {
+			if !seen[want] {
+				t.Errorf("no demo referral is %s", want)
+			}
 		}
 		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {
 			t.Errorf("acceptances = %+v, %v", acc, err)

@@ -118,7 +118,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
-			Clicks: clickWriter, Referrals: sqldb.NewReferralService(db),
+			Clicks: clickWriter, Referrals: services.referrals,
 		}})
 	if err != nil {
 		return err
@@ -159,6 +159,7 @@ type services struct {
 	onboarding  *sqldb.OnboardingService
 	invitations *sqldb.InvitationService
 	links       *sqldb.LinkService
+	referrals   *sqldb.ReferralService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -174,6 +175,7 @@ func newServices(db *sqldb.DB) services {
 		onboarding:  sqldb.NewOnboardingService(db),
 		invitations: sqldb.NewInvitationService(db),
 		links:       sqldb.NewLinkService(db),
+		referrals:   sqldb.NewReferralService(db),
 	}
 }
 
@@ -209,7 +211,7 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
-		Links: s.links})
+		Links: s.links, Referrals: s.referrals})
 	if err != nil {
 		return err
 	}
