@@ -108,6 +108,9 @@ func TestLeadForm(t *testing.T) {
 			refs[0].Notes != "Call me" || refs[0].Status != tandem.ReferralNew {
 			t.Fatalf("stored %+v", refs)
 		}
+		if l, err := sqldb.NewLinkService(db).FindLinkByID(ctx, link.ID); err != nil || l.Stats.Referrals != 1 {
+			t.Errorf("the link counts %d referrals (%v); want 1", l.Stats.Referrals, err)
+		}
 		if n := countEmailsTo(t, db, "referral_new", "jane@partner.example"); n != 1 {
 			t.Errorf("%d referral_new emails to the partner; want 1", n)
 		}

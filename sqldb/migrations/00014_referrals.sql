@@ -41,6 +41,7 @@ CREATE INDEX referrals_domain ON referrals (program_id, domain) WHERE domain <> 
 CREATE INDEX referrals_program ON referrals (program_id, created_at, id);
 CREATE INDEX referrals_partner ON referrals (partner_id, created_at, id);
 CREATE INDEX referrals_list ON referrals (created_at, id);
+CREATE INDEX referrals_link ON referrals (link_id) WHERE link_id IS NOT NULL;
 
 -- Every status a referral has had, in order: from_status is '' for the
 -- first row (its creation).
