@@ -83,37 +83,21 @@ func (s *Server) handleAdminReferral(w http.ResponseWriter, r *http.Request) {
 // renderAdminReferral shows a referral with its history, its conflict and
 // the form that moves it along the pipeline.
 func (s *Server) renderAdminReferral(w http.ResponseWriter, r *http.Request, status int, f *form, fl *flash) {
-	ctx := r.Context()
-	ref, err := s.services.Referrals.FindReferralByID(ctx, r.PathValue("id"))
+	d, err := s.referralDetail(r, r.PathValue("id"), "")
+	if err == nil {
+		d.Partner, err = s.services.Partners.FindPartnerByID(r.Context(), d.Referral.PartnerID)
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	events, err := s.services.Referrals.FindReferralEvents(ctx, ref.ID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	program, err := s.services.Programs.FindProgramByID(ctx, ref.ProgramID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	partner, err := s.services.Partners.FindPartnerByID(ctx, ref.PartnerID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	var next []tandem.ReferralStatus
-	for _, st := range ref.Status.Next() {
+	for _, st := range d.Referral.Status.Next() {
 		if st != tandem.ReferralCustomer { // only a sale makes a customer
-			next = append(next, st)
+			d.Next = append(d.Next, st)
 		}
 	}
-	s.render(w, r, status, "admin_referral", &page{Title: ref.Title(), Area: "admin", Form: f, Flash: fl, Data: map[string]any{
-		"Referral": ref, "Events": events, "Program": program, "Partner": partner, "Next": next,
-		"ConflictIsReferral": tandem.HasPrefix(ref.ConflictWithID, tandem.PrefixReferral),
-	}})
+	d.ConflictIsReferral = tandem.HasPrefix(d.Referral.ConflictWithID, tandem.PrefixReferral)
+	s.render(w, r, status, "admin_referral", &page{Title: d.Referral.Title(), Area: "admin", Form: f, Flash: fl, Data: d})
 }
 
 func (s *Server) handleReferralStatus(w http.ResponseWriter, r *http.Request) {

@@ -114,27 +114,44 @@ func (s *Server) handleRegisterDeal(w http.ResponseWriter, r *http.Request) {
 // history. Another partner's referral does not exist, as far as the
 // partner can tell.
 func (s *Server) handlePortalReferral(w http.ResponseWriter, r *http.Request) {
+	d, err := s.referralDetail(r, r.PathValue("rid"), viewerFrom(r.Context()).partner.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "portal_referral", &page{Title: d.Referral.Title(), Area: "portal", Data: d})
+}
+
+// referralDetail is what a referral's page shows, in the portal and the admin.
+type referralDetail struct {
+	Referral *tandem.Referral
+	Events   []*tandem.ReferralEvent
+	Program  *tandem.Program
+	// Admin only: the partner and the statuses the referral may move to.
+	Partner            *tandem.Partner
+	Next               []tandem.ReferralStatus
+	ConflictIsReferral bool
+}
+
+// referralDetail loads a referral with its history and program. With a
+// partner ID, another partner's referral is ENOTFOUND.
+func (s *Server) referralDetail(r *http.Request, id, partnerID string) (*referralDetail, error) {
 	ctx := r.Context()
-	ref, err := s.services.Referrals.FindReferralByID(ctx, r.PathValue("rid"))
-	if err == nil && ref.PartnerID != viewerFrom(ctx).partner.ID {
+	ref, err := s.services.Referrals.FindReferralByID(ctx, id)
+	if err == nil && partnerID != "" && ref.PartnerID != partnerID {
 		err = tandem.Errorf(tandem.ENOTFOUND, "Referral not found.")
 	}
 	if err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
-	events, err := s.services.Referrals.FindReferralEvents(ctx, ref.ID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	d := &referralDetail{Referral: ref}
+	if d.Events, err = s.services.Referrals.FindReferralEvents(ctx, ref.ID); err != nil {
+		return nil, err
 	}
-	program, err := s.services.Programs.FindProgramByID(ctx, ref.ProgramID)
-	if err != nil {
-		s.Error(w, r, err)
-		return
+	if d.Program, err = s.services.Programs.FindProgramByID(ctx, ref.ProgramID); err != nil {
+		return nil, err
 	}
-	s.render(w, r, http.StatusOK, "portal_referral", &page{Title: ref.Title(), Area: "portal", Data: map[string]any{
-		"Referral": ref, "Events": events, "Program": program}})
+	return d, nil
 }
 
 // leadLink returns the program of the page and the live link of the code
