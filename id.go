@@ -32,6 +32,7 @@ const (
 	PrefixPlan       = "pln"
 	PrefixCommission = "com"
 	PrefixPosting    = "led"
+	PrefixReferral   = "ref"
 
 	PrefixAgreementVersion = "agv"
 	PrefixPlanVersion      = "plv"

@@ -69,7 +69,11 @@ type Program struct {
 	CookieDays  int              `json:"cookie_days"`
 	Attribution AttributionModel `json:"attribution"`
 	AutoApprove bool             `json:"auto_approve"`
-	Status      ProgramStatus    `json:"status"`
+	// ProtectionDays is how long a referral's email belongs to the partner
+	// who registered it first (0 to 365; new programs get
+	// DefaultProtectionDays from the forms and the API, 0 protects nothing).
+	ProtectionDays int           `json:"protection_days"`
+	Status         ProgramStatus `json:"status"`
 	// DestinationURL is where referral links lead by default.
 	DestinationURL string `json:"destination_url"`
 	// AllowedDomains are the hosts links may lead to (deep links); the
@@ -116,6 +120,9 @@ func (p *Program) Validate() error {
 	}
 	if p.CookieDays < 1 || p.CookieDays > 730 {
 		return Invalidf("cookie_days", "Cookie window must be between 1 and 730 days.")
+	}
+	if p.ProtectionDays < 0 || p.ProtectionDays > MaxProtectionDays {
+		return Invalidf("protection_days", "Protection window must be between 0 and %d days.", MaxProtectionDays)
 	}
 	switch p.Attribution {
 	case "":

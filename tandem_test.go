@@ -37,6 +37,8 @@ func TestProgramValidate(t *testing.T) {
 		{"time_zone", func(p *tandem.Program) { p.TimeZone = "Local" }},
 		{"cookie_days", func(p *tandem.Program) { p.CookieDays = -1 }},
 		{"cookie_days", func(p *tandem.Program) { p.CookieDays = 731 }},
+		{"protection_days", func(p *tandem.Program) { p.ProtectionDays = -1 }},
+		{"protection_days", func(p *tandem.Program) { p.ProtectionDays = 366 }},
 		{"attribution", func(p *tandem.Program) { p.Attribution = "linear" }},
 		{"status", func(p *tandem.Program) { p.Status = "deleted" }},
 	} {

@@ -38,6 +38,7 @@ const (
 	PermView              Permission = "view"               // read the dashboard and lists
 	PermManagePrograms    Permission = "programs.manage"    // create and edit programs
 	PermManagePartners    Permission = "partners.manage"    // vet, approve, suspend partners
+	PermManageReferrals   Permission = "referrals.manage"   // move referrals along the pipeline
 	PermManageCommissions Permission = "commissions.manage" // approve and reject commissions
 	PermManagePayouts     Permission = "payouts.manage"     // review, approve and send payouts
 	PermManageUsers       Permission = "users.manage"       // invite users, change roles
@@ -46,9 +47,9 @@ const (
 )
 
 var rolePermissions = map[Role][]Permission{
-	RoleOwner:    {PermView, PermManagePrograms, PermManagePartners, PermManageCommissions, PermManagePayouts, PermManageUsers, PermManageAPIKeys, PermViewAudit},
-	RoleAdmin:    {PermView, PermManagePrograms, PermManagePartners, PermManageCommissions, PermManagePayouts, PermManageUsers, PermManageAPIKeys},
-	RoleManager:  {PermView, PermManagePrograms, PermManagePartners},
+	RoleOwner:    {PermView, PermManagePrograms, PermManagePartners, PermManageReferrals, PermManageCommissions, PermManagePayouts, PermManageUsers, PermManageAPIKeys, PermViewAudit},
+	RoleAdmin:    {PermView, PermManagePrograms, PermManagePartners, PermManageReferrals, PermManageCommissions, PermManagePayouts, PermManageUsers, PermManageAPIKeys},
+	RoleManager:  {PermView, PermManagePrograms, PermManagePartners, PermManageReferrals},
 	RoleFinance:  {PermView, PermManageCommissions, PermManagePayouts},
 	RoleReadOnly: {PermView},
 }

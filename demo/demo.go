@@ -32,6 +32,7 @@ type Services struct {
 	Commissions tandem.CommissionService
 	Plans       tandem.PlanService
 	Coupons     tandem.CouponService
+	Referrals   tandem.ReferralService
 	// Now is the clock the demo's traffic ends at; nil means time.Now.
 	Now func() time.Time
 }
@@ -196,6 +197,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if sum.Conversions, err = addMoney(ctx, s, []*tandem.Program{programs[ref].Program, programs[aff].Program}, now()); err != nil {
 		return nil, fmt.Errorf("demo money: %w", err)
+	}
+	if err := addReferrals(ctx, s, programs[ref].Program); err != nil {
+		return nil, fmt.Errorf("demo referrals: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {

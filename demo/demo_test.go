@@ -13,15 +13,20 @@ import (
 	"github.com/tandem-prm/tandem/sqldb/sqldbtest"
 )
 
+// demoServices are the services the demo writes through, on db.
+func demoServices(db *sqldb.DB) demo.Services {
+	return demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db),
+		Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db),
+		Onboarding: sqldb.NewOnboardingService(db), Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db),
+		Clicks: sqldb.NewClickStore(db), Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
+		Plans: sqldb.NewPlanService(db), Coupons: sqldb.NewCouponService(db), Referrals: sqldb.NewReferralService(db)}
+}
+
 func TestSeed(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
-			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db),
-			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db), Plans: sqldb.NewPlanService(db),
-			Coupons: sqldb.NewCouponService(db)}
+		s := demoServices(db)
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -75,6 +80,17 @@ func TestSeed(t *testing.T) {
 		ref := programs[0]
 		if ref.Type != tandem.ProgramReferral {
 			ref = programs[1]
+		}
+		// A small pipeline: every status a manager reaches, and both conflicts.
+		refs, _ := s.Referrals.FindReferrals(ctx, tandem.ReferralFilter{ProgramID: ref.ID})
+		seen := map[string]bool{}
+		for _, r := range refs {
+			seen[string(r.Status)], seen[string(r.Conflict)] = true, true
+		}
+		for _, want := range []string{"new", "qualified", "rejected", "lost", "duplicate", "protected_by_other", "possible_duplicate"} {
+			if !seen[want] {
+				t.Errorf("no demo referral is %s", want)
+			}
 		}
 		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {
 			t.Errorf("acceptances = %+v, %v", acc, err)
@@ -215,11 +231,7 @@ func TestSeedMoney(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
-			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db), Clicks: sqldb.NewClickStore(db),
-			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db), Plans: sqldb.NewPlanService(db),
-			Coupons: sqldb.NewCouponService(db)}
+		s := demoServices(db)
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)

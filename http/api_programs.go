@@ -22,6 +22,7 @@ type Program struct {
 	CookieDays        int                     `json:"cookie_days" doc:"How long a click counts, in days." example:"30"`
 	Attribution       tandem.AttributionModel `json:"attribution" enum:"first_click,last_click" doc:"Which click inside the cookie window owns a conversion."`
 	AutoApprove       bool                    `json:"auto_approve" doc:"Whether applications are approved without review."`
+	ProtectionDays    int                     `json:"protection_days" doc:"How long a referral's email belongs to the partner who registered it first, in days (0: not at all)." example:"60"`
 	Status            tandem.ProgramStatus    `json:"status" enum:"active,archived" doc:"An archived program keeps its history and takes no applications."`
 	DestinationURL    string                  `json:"destination_url" doc:"Where referral links lead by default; empty if not set." example:"https://www.example.com/pricing"`
 	AllowedDomains    []string                `json:"allowed_domains" nullable:"false" doc:"The hosts links may lead to."`
@@ -35,7 +36,7 @@ type Program struct {
 
 func apiProgram(p *tandem.Program) Program {
 	return Program{ID: p.ID, Slug: p.Slug, Name: p.Name, Type: p.Type, Currency: p.Currency, TimeZone: p.TimeZone,
-		CookieDays: p.CookieDays, Attribution: p.Attribution, AutoApprove: p.AutoApprove, Status: p.Status,
+		CookieDays: p.CookieDays, Attribution: p.Attribution, AutoApprove: p.AutoApprove, ProtectionDays: p.ProtectionDays, Status: p.Status,
 		DestinationURL: p.DestinationURL, AllowedDomains: nonNil(p.AllowedDomains), InvitesSkipReview: p.InvitesSkipReview,
 		Headline: p.Headline, ValueProps: p.ValueProps, IdealPartner: p.IdealPartner,
 		CreatedAt: apiTime(p.CreatedAt), UpdatedAt: apiTime(p.UpdatedAt)}
@@ -99,6 +100,7 @@ type NewProgram struct {
 	CookieDays        int                     `json:"cookie_days,omitempty" minimum:"1" maximum:"730" doc:"30 if left out."`
 	Attribution       tandem.AttributionModel `json:"attribution,omitempty" enum:"first_click,last_click" doc:"last_click if left out."`
 	AutoApprove       bool                    `json:"auto_approve,omitempty"`
+	ProtectionDays    *int                    `json:"protection_days,omitempty" minimum:"0" maximum:"365" doc:"60 if left out; 0 protects nothing."`
 	Status            tandem.ProgramStatus    `json:"status,omitempty" enum:"active,archived" doc:"active if left out."`
 	DestinationURL    string                  `json:"destination_url,omitempty" example:"https://www.example.com/pricing"`
 	AllowedDomains    []string                `json:"allowed_domains,omitempty" nullable:"false" maxItems:"50"`
@@ -123,6 +125,7 @@ type ProgramChanges struct {
 	CookieDays        *int                     `json:"cookie_days,omitempty" minimum:"1" maximum:"730"`
 	Attribution       *tandem.AttributionModel `json:"attribution,omitempty" enum:"first_click,last_click"`
 	AutoApprove       *bool                    `json:"auto_approve,omitempty"`
+	ProtectionDays    *int                     `json:"protection_days,omitempty" minimum:"0" maximum:"365"`
 	Status            *tandem.ProgramStatus    `json:"status,omitempty" enum:"active,archived"`
 	DestinationURL    *string                  `json:"destination_url,omitempty"`
 	AllowedDomains    *[]string                `json:"allowed_domains,omitempty" maxItems:"50" doc:"Replaces the list; the destination's host is always added."`
@@ -193,7 +196,10 @@ func (s *Server) apiCreateProgram(ctx context.Context, in *createProgramInput) (
 	p := &tandem.Program{Name: b.Name, Slug: b.Slug, Type: b.Type, Currency: b.Currency, TimeZone: b.TimeZone,
 		CookieDays: b.CookieDays, Attribution: b.Attribution, AutoApprove: b.AutoApprove, Status: b.Status,
 		DestinationURL: b.DestinationURL, AllowedDomains: b.AllowedDomains, InvitesSkipReview: b.InvitesSkipReview,
-		Headline: b.Headline, ValueProps: b.ValueProps, IdealPartner: b.IdealPartner}
+		Headline: b.Headline, ValueProps: b.ValueProps, IdealPartner: b.IdealPartner, ProtectionDays: tandem.DefaultProtectionDays}
+	if b.ProtectionDays != nil {
+		p.ProtectionDays = *b.ProtectionDays
+	}
 	if err := s.services.Programs.CreateProgram(ctx, p); err != nil {
 		return nil, s.apiError(ctx, err)
 	}
@@ -231,6 +237,9 @@ func (s *Server) apiUpdateProgram(ctx context.Context, in *updateProgramInput) (
 	}
 	if b.CookieDays != nil {
 		p.CookieDays, changed = *b.CookieDays, true
+	}
+	if b.ProtectionDays != nil {
+		p.ProtectionDays, changed = *b.ProtectionDays, true
 	}
 	if b.Attribution != nil {
 		p.Attribution, changed = *b.Attribution, true

@@ -48,6 +48,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Links: sqldb.NewLinkService(db), Clicks: writer,
 			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
 			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db), Coupons: sqldb.NewCouponService(db),
+			Referrals: sqldb.NewReferralService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

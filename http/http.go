@@ -58,6 +58,7 @@ type Services struct {
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
+	Referrals   tandem.ReferralService
 	// Clicks records the clicks of /r/{code} (a clicks.Writer).
 	Clicks      ClickRecorder
 	Conversions tandem.ConversionService
@@ -127,6 +128,7 @@ func (s *Server) routes() {
 	s.linkRoutes()
 	s.commissionRoutes()
 	s.redirectRoutes()
+	s.referralRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

@@ -58,7 +58,7 @@ func (s *Server) renderProgram(w http.ResponseWriter, r *http.Request, status in
 func programForm(p *tandem.Program) *form {
 	v := map[string][]string{
 		"name": {p.Name}, "slug": {p.Slug}, "type": {string(p.Type)}, "currency": {p.Currency}, "time_zone": {p.TimeZone},
-		"cookie_days": {strconv.Itoa(p.CookieDays)}, "attribution": {string(p.Attribution)}, "status": {string(p.Status)},
+		"cookie_days": {strconv.Itoa(p.CookieDays)}, "protection_days": {strconv.Itoa(p.ProtectionDays)}, "attribution": {string(p.Attribution)}, "status": {string(p.Status)},
 		"destination_url": {p.DestinationURL}, "allowed_domains": {strings.Join(otherDomains(p), "\n")},
 		"headline": {p.Headline}, "value_props": {p.ValueProps}, "ideal_partner": {p.IdealPartner},
 	}
@@ -93,6 +93,15 @@ func programFromForm(r *http.Request, p *tandem.Program) error {
 	if err != nil {
 		return tandem.Invalidf("cookie_days", "Cookie window must be a whole number of days.")
 	}
+	// Left out (an older form): a new program gets the default, a stored one keeps its own.
+	switch v := strings.TrimSpace(r.PostFormValue("protection_days")); {
+	case v == "" && p.ID == "":
+		p.ProtectionDays = tandem.DefaultProtectionDays
+	case v != "":
+		if p.ProtectionDays, err = strconv.Atoi(v); err != nil {
+			return tandem.Invalidf("protection_days", "Protection window must be a whole number of days.")
+		}
+	}
 	p.Name, p.Slug, p.Type = r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("slug")), tandem.ProgramType(r.PostFormValue("type"))
 	p.Currency, p.TimeZone = strings.ToUpper(strings.TrimSpace(r.PostFormValue("currency"))), strings.TrimSpace(r.PostFormValue("time_zone"))
 	p.CookieDays, p.Attribution = days, tandem.AttributionModel(r.PostFormValue("attribution"))
@@ -107,7 +116,8 @@ func programFromForm(r *http.Request, p *tandem.Program) error {
 
 func (s *Server) handleNewProgram(w http.ResponseWriter, r *http.Request) {
 	s.renderProgram(w, r, http.StatusOK, &tandem.Program{Type: tandem.ProgramReferral, Currency: "USD", TimeZone: "UTC", CookieDays: 30,
-		Attribution: tandem.LastClick, InvitesSkipReview: true}, nil, nil)
+		ProtectionDays: tandem.DefaultProtectionDays,
+		Attribution:    tandem.LastClick, InvitesSkipReview: true}, nil, nil)
 }
 
 func (s *Server) handleCreateProgram(w http.ResponseWriter, r *http.Request) {

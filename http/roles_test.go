@@ -89,6 +89,12 @@ func TestRoleMatrix(t *testing.T) {
 		}
 		linked := a.partnerIn("linked", "linked@example.com")
 		linkedPartner := viewerPartnerID(t, a, "linked@example.com")
+		refProgram := a.partnerIn("refs", "refs@example.com")
+		ref, err := sqldb.NewReferralService(db).CreateReferral(ctx, tandem.ReferralInput{ProgramID: refProgram.ID,
+			PartnerID: viewerPartnerID(t, a, "refs@example.com"), Source: tandem.ReferralFromAPI, Email: "lead@buyer.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		const ok, redirect, forbidden = 200, 303, 403
 		checkRoleMatrix(t, clients, []roleCase{
@@ -108,6 +114,10 @@ func TestRoleMatrix(t *testing.T) {
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys/" + key.ID + "/revoke", nil, [5]int{redirect, 404, forbidden, forbidden, forbidden}},
+			{"GET", "/admin/referrals", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/referrals/" + ref.ID, nil, [5]int{ok, ok, ok, ok, ok}},
+			// Past the permission check, customer is refused by the pipeline (400): no state changes between roles.
+			{"POST", "/admin/referrals/" + ref.ID + "/status", url.Values{"status": {"customer"}}, [5]int{400, 400, 400, forbidden, forbidden}},
 		})
 		// The UI hides what the role may not do.
 		if r := clients[tandem.RoleReadOnly].get("/admin/team"); strings.Contains(r.body, "Invite a teammate") || strings.Contains(r.body, `href="/admin/audit"`) {
@@ -157,6 +167,25 @@ func TestPartnersSeeOnlyTheirOwnData(t *testing.T) {
 			if r := me.get(path); r.status != 404 || strings.Contains(r.body, "Program theirs") {
 				t.Errorf("%s = %d; want 404 with nothing of theirs", path, r.status)
 			}
+		}
+		// Referrals: another partner's is not found, and deals go only into
+		// the partner's own programs.
+		theirRef, err := sqldb.NewReferralService(db).CreateReferral(context.Background(), tandem.ReferralInput{ProgramID: theirs.ID,
+			PartnerID: viewerPartnerID(t, a, "them@example.com"), Source: tandem.ReferralFromAPI, Email: "secret@lead.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := me.get("/portal/referrals/" + theirRef.ID); r.status != 404 || strings.Contains(r.body, "secret@lead.example") {
+			t.Errorf("their referral = %d; want 404", r.status)
+		}
+		if r := me.get("/portal/referrals"); r.status != 200 || strings.Contains(r.body, "secret@lead.example") || strings.Contains(r.body, "Program theirs") {
+			t.Errorf("referral list = %d, shows theirs", r.status)
+		}
+		if r := me.post("/portal/referrals", url.Values{"program_id": {theirs.ID}, "email": {"x@lead.example"}}); r.status != 400 {
+			t.Errorf("register a deal in their program = %d; want 400", r.status)
+		}
+		if rs, _ := sqldb.NewReferralService(db).FindReferrals(context.Background(), tandem.ReferralFilter{ProgramID: theirs.ID}); len(rs) != 1 {
+			t.Errorf("%d referrals in their program; want 1", len(rs))
 		}
 		// Account pages act on the signed-in partner user only.
 		if r := me.get("/portal/account"); r.status != 200 || strings.Contains(r.body, "them@example.com") {

@@ -24,6 +24,8 @@ type LinkData struct {
 	ProgramName   string // application_* and agreement emails
 	Reason        string // application_rejected: why; application_more_info: the question
 	Version       int    // agreement_updated: the new version's number
+	Referral      string // referral_*: the lead's name, company or email
+	Status        string // referral_status: the referral's new status
 }
 
 // templateFS holds the emails: for each NAME, NAME.subject.txt (one line),

@@ -175,18 +175,41 @@ func linkStats(ctx context.Context, tx *Tx, ls []*tandem.Link) error {
 		}
 		in += fmt.Sprintf("$%d", i+1)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT link_id, CAST(SUM(unique_clicks) AS BIGINT) FROM click_rollups WHERE link_id IN (`+in+`) GROUP BY link_id`, args...)
+	for _, q := range []struct {
+		query string
+		count func(l *tandem.Link) *int64
+	}{
+		{`SELECT link_id, CAST(SUM(unique_clicks) AS BIGINT) FROM click_rollups WHERE link_id IN (` + in + `) GROUP BY link_id`,
+			func(l *tandem.Link) *int64 { return &l.Stats.Clicks }},
+		{`SELECT link_id, COUNT(*) FROM referrals WHERE link_id IN (` + in + `) GROUP BY link_id`,
+			func(l *tandem.Link) *int64 { return &l.Stats.Referrals }},
+	} {
+		counts, err := queryCounts(ctx, tx, q.query, args...)
+		if err != nil {
+			return fmt.Errorf("link stats: %w", err)
+		}
+		for id, n := range counts {
+			*q.count(byID[id]) = n
+		}
+	}
+	return nil
+}
+
+// queryCounts runs a query of (id, count) rows and returns them as a map.
+func queryCounts(ctx context.Context, tx *Tx, query string, args ...any) (map[string]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("link stats: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
+	out := map[string]int64{}
 	for rows.Next() {
 		var id string
 		var n int64
 		if err := rows.Scan(&id, &n); err != nil {
-			return fmt.Errorf("link stats: %w", err)
+			return nil, err
 		}
-		byID[id].Stats.Clicks = n
+		out[id] = n
 	}
-	return rows.Err()
+	return out, rows.Err()
 }

@@ -29,6 +29,8 @@ type emailData struct {
 	ProgramName   string
 	Reason        string
 	Version       int
+	Referral      string
+	Status        string
 }
 
 // queueEmail puts an email in the outbox and enqueues its send job, inside

@@ -120,6 +120,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
 			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
 			Plans: services.plans, Ledger: services.ledger, Coupons: services.coupons,
+			Referrals: services.referrals,
 		}})
 	if err != nil {
 		return err
@@ -166,6 +167,7 @@ type services struct {
 	plans       *sqldb.PlanService
 	ledger      *sqldb.LedgerService
 	coupons     *sqldb.CouponService
+	referrals   *sqldb.ReferralService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -187,6 +189,7 @@ func newServices(db *sqldb.DB) services {
 		coupons:     sqldb.NewCouponService(db),
 		links:       sqldb.NewLinkService(db),
 		clicks:      sqldb.NewClickStore(db),
+		referrals:   sqldb.NewReferralService(db),
 	}
 }
 
@@ -223,7 +226,7 @@ func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
 		Links: s.links, Clicks: s.clicks, Conversions: s.conversions, Commissions: s.commissions, Plans: s.plans,
-		Coupons: s.coupons})
+		Coupons: s.coupons, Referrals: s.referrals})
 	if err != nil {
 		return err
 	}
