@@ -43,6 +43,7 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	baseURL  string
 	bots     *bot.Detector
+	flood    *floodLimiter
 }
 
 // Services are the domain services the handlers call.
@@ -73,6 +74,8 @@ type Config struct {
 	// Session cookies are Secure when it starts with https://.
 	BaseURL  string
 	Services Services
+	// Flood limits the clicks one visitor network records; zero for the defaults.
+	Flood FloodLimit
 }
 
 // NewServer returns a server with its routes; call Serve to serve.
@@ -87,6 +90,7 @@ func NewServer(cfg Config) (*Server, error) {
 		csrf:     http.NewCrossOriginProtection(),
 		baseURL:  cfg.BaseURL,
 		bots:     bot.New(10000),
+		flood:    newFloodLimiter(cfg.Flood),
 	}
 	s.sessions.ErrorFunc = s.Error
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +125,7 @@ func (s *Server) routes() {
 	s.agreementRoutes()
 	s.linkRoutes()
 	s.redirectRoutes()
+	s.trackRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }
