@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -52,7 +53,9 @@ func visit(t *testing.T, a *app, method, path, remoteAddr string, body any, head
 // track posts a click as the snippet does, from a page on origin.
 func track(t *testing.T, a *app, remoteAddr, origin string, body map[string]any) trackResult {
 	t.Helper()
-	header := []string{"User-Agent", browserUA}
+	// Sec-Fetch-Site as a browser sends it: the call is cross-site by design,
+	// and no CSRF protection may refuse it.
+	header := []string{"User-Agent", browserUA, "Sec-Fetch-Site", "cross-site"}
 	if origin != "" {
 		header = append(header, "Origin", origin)
 	}
@@ -301,6 +304,43 @@ func TestCustomClickParam(t *testing.T) {
 		res := track(t, a, "192.0.2.1:1", "https://shop.acme.example", map[string]any{"ref": l.Code, "url": "https://shop.acme.example/?aff=" + l.Code})
 		if res.click.Body.ClickParam != "aff_click" || !slices.Equal(res.click.Body.RefParams, []string{"aff"}) {
 			t.Errorf("track answer = %+v", res.click.Body)
+		}
+	})
+}
+
+// The API reads and changes the parameter names; bad ones are 400 on their
+// field and change nothing.
+func TestAPITrackingSettings(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "https://partners.example.com")
+		_, _, _, write := apiKeys(t, a)
+		created := decodeAs[tandemhttp.Program](t, apiCall(t, a, "POST", "/programs", write, map[string]any{
+			"name": "Acme", "slug": "acme", "type": "referral", "currency": "USD", "click_param": "aff_click", "ref_params": []string{"aff"},
+		}), http.StatusCreated)
+		if created.ClickParam != "aff_click" || !slices.Equal(created.RefParams, []string{"aff"}) {
+			t.Errorf("created = %+v", created)
+		}
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"click_param": "a b"}, "click_param"},
+			{map[string]any{"click_param": strings.Repeat("c", 33)}, "click_param"},
+			{map[string]any{"ref_params": []string{"a", "b", "c", "d", "e", "f"}}, "ref_params"},
+			{map[string]any{"ref_params": []string{"ref?"}}, "ref_params"},
+			{map[string]any{"ref_params": []string{"aff_click"}}, "ref_params"},
+		} {
+			wantProblem(t, fmt.Sprint(c.body), apiCall(t, a, "PATCH", "/programs/"+created.ID, write, c.body), http.StatusBadRequest, c.field)
+		}
+		// An empty list restores the defaults.
+		patched := decodeAs[tandemhttp.Program](t, apiCall(t, a, "PATCH", "/programs/"+created.ID, write, map[string]any{"ref_params": []string{}}), http.StatusOK)
+		if patched.ClickParam != "aff_click" || !slices.Equal(patched.RefParams, []string{"ref", "via", "fp_ref"}) {
+			t.Errorf("patched = %+v", patched)
+		}
+		entries, err := sqldb.NewAuditService(db).FindAuditEntries(context.Background(), tandem.AuditFilter{EntityID: created.ID})
+		if err != nil || len(entries) != 2 || !strings.Contains(entries[0].Detail, `"ref_params":{"from":["aff"],"to":["ref","via","fp_ref"]}`) {
+			t.Errorf("audit = %+v, %v", entries, err)
 		}
 	})
 }
