@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -40,6 +41,9 @@ type floodLimiter struct {
 	burst int
 	full  time.Duration // how long an empty bucket takes to refill
 
+	// refused counts the clicks refused, by the way they came in.
+	refused *prometheus.CounterVec
+
 	mu        sync.Mutex
 	networks  map[string]*floodBucket
 	lastSweep time.Time
@@ -50,16 +54,26 @@ type floodBucket struct {
 	seen time.Time
 }
 
-func newFloodLimiter(l FloodLimit) *floodLimiter {
+// newFloodLimiter returns a limiter with the limits (zero fields take the
+// defaults) and its metric, registered on reg.
+func newFloodLimiter(l FloodLimit, reg prometheus.Registerer) (*floodLimiter, error) {
 	if l.PerSecond <= 0 {
 		l.PerSecond = defaultFloodPerSecond
 	}
 	if l.Burst <= 0 {
 		l.Burst = defaultFloodBurst
 	}
-	return &floodLimiter{limit: rate.Limit(l.PerSecond), burst: l.Burst,
+	f := &floodLimiter{limit: rate.Limit(l.PerSecond), burst: l.Burst,
 		full:     time.Duration(float64(l.Burst) / l.PerSecond * float64(time.Second)),
-		networks: map[string]*floodBucket{}}
+		networks: map[string]*floodBucket{},
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_clicks_flood_refused_total",
+			Help: "Clicks not recorded because their visitor network was over the flood limit, by way in (redirect or track).",
+		}, []string{"way"})}
+	if err := reg.Register(f.refused); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // allow takes one click from the visitor network's bucket. When the bucket
@@ -122,13 +136,15 @@ func floodNetwork(remoteAddr string) string {
 	return prefix.String()
 }
 
-// floodAllows reports whether the request's visitor network may record one
-// more click now, and if not, the Retry-After to answer (whole seconds).
-func (s *Server) floodAllows(remoteAddr string) (bool, string) {
+// floodAllows reports whether the visitor network of a click coming in by
+// way ("redirect", "track") may record it now, and if not, the Retry-After
+// to answer (whole seconds).
+func (s *Server) floodAllows(way, remoteAddr string) (bool, string) {
 	ok, wait := s.flood.allow(floodNetwork(remoteAddr), time.Now())
 	if ok {
 		return true, ""
 	}
+	s.flood.refused.WithLabelValues(way).Inc()
 	return false, formatSeconds(wait)
 }
 

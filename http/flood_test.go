@@ -4,13 +4,24 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
+
+func newTestFloodLimiter(t testing.TB) *floodLimiter {
+	t.Helper()
+	f, err := newFloodLimiter(FloodLimit{}, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
 
 // With the default limits one network gets 60 clicks at once and then 5 a
 // second, told how long to wait; another network has its own bucket.
 func TestFloodLimiter(t *testing.T) {
 	t.Parallel()
-	f := newFloodLimiter(FloodLimit{})
+	f := newTestFloodLimiter(t)
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	allowed := 0
 	var wait time.Duration
@@ -46,7 +57,7 @@ func TestFloodLimiter(t *testing.T) {
 // floodMaxNetworks networks however many come.
 func TestFloodLimiterMemory(t *testing.T) {
 	t.Parallel()
-	f := newFloodLimiter(FloodLimit{})
+	f := newTestFloodLimiter(t)
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	for i := range floodMaxNetworks + 1000 {
 		f.allow(fmt.Sprintf("net-%d", i), now)
@@ -80,7 +91,7 @@ func TestFloodNetwork(t *testing.T) {
 // The limiter's cost on the redirect: one call per click, from many
 // networks at once.
 func BenchmarkFloodAllow(b *testing.B) {
-	f := newFloodLimiter(FloodLimit{})
+	f := newTestFloodLimiter(b)
 	nets := make([]string, 1024)
 	for i := range nets {
 		nets[i] = floodNetwork(fmt.Sprintf("10.%d.%d.1:1", i/256, i%256))

@@ -90,7 +90,6 @@ func NewServer(cfg Config) (*Server, error) {
 		csrf:     http.NewCrossOriginProtection(),
 		baseURL:  cfg.BaseURL,
 		bots:     bot.New(10000),
-		flood:    newFloodLimiter(cfg.Flood),
 	}
 	s.sessions.ErrorFunc = s.Error
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -98,6 +97,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}))
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
+	if s.flood, err = newFloodLimiter(cfg.Flood, cfg.Registry); err != nil {
 		return nil, err
 	}
 	s.routes()

@@ -48,7 +48,7 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store") // every visit must come back to be counted
-	if ok, _ := s.floodAllows(r.RemoteAddr); !ok {
+	if ok, _ := s.floodAllows("redirect", r.RemoteAddr); !ok {
 		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}

@@ -124,7 +124,7 @@ func (s *Server) apiTrackRoutes(api huma.API) {
 }
 
 func (s *Server) apiTrackClick(ctx context.Context, in *trackClickInput) (*TrackedClick, error) {
-	if ok, retry := s.floodAllows(in.remoteAddr); !ok {
+	if ok, retry := s.floodAllows("track", in.remoteAddr); !ok {
 		return nil, huma.ErrorWithHeaders(s.apiError(ctx, tandem.Errorf(tandem.ETOOMANY, "Too many clicks from your network; try again in %s seconds.", retry)),
 			http.Header{"Retry-After": {retry}})
 	}

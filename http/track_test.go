@@ -282,6 +282,13 @@ func TestClickFlood(t *testing.T) {
 		if n := libCount(t, db, "clicks"); n != 2*burst+1 {
 			t.Errorf("%d clicks; want %d", n, 2*burst+1)
 		}
+		// Operators see the refusals.
+		metrics := a.client().get("/metrics").body
+		for _, want := range []string{fmt.Sprintf(`tandem_clicks_flood_refused_total{way="redirect"} %d`, 100-burst), `tandem_clicks_flood_refused_total{way="track"} 3`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
 	})
 }
 
