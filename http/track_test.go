@@ -1,10 +1,12 @@
 package http_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/tandem-prm/tandem"
 	tandemhttp "github.com/tandem-prm/tandem/http"
@@ -200,12 +206,16 @@ func TestTrackClick(t *testing.T) {
 func TestTrackPreflight(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
 		a := newApp(t, db, "https://partners.example.com")
-		trackSetup(t, a)
 		preflight := func(origin string) *httptest.ResponseRecorder {
 			return visit(t, a, "OPTIONS", "/api/v1/track/click", "192.0.2.1:1", nil,
 				"Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
 		}
+		if rec := preflight("https://shop.acme.example"); rec.Code != http.StatusForbidden {
+			t.Errorf("preflight before any program allows the site = %d", rec.Code)
+		}
+		_, l, _ := trackSetup(t, a)
 		rec := preflight("https://shop.acme.example")
 		h := rec.Header()
 		if rec.Code != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "https://shop.acme.example" || h.Get("Access-Control-Allow-Methods") != "POST" ||
@@ -218,17 +228,47 @@ func TestTrackPreflight(t *testing.T) {
 			}
 		}
 
-		// The operation is public in the OpenAPI document: no key needed.
-		var doc struct {
-			Paths map[string]map[string]struct {
-				Security *[]map[string][]string `json:"security"`
-			} `json:"paths"`
-		}
-		if err := json.Unmarshal([]byte(a.client().get("/api/v1/openapi.json").body), &doc); err != nil {
+		// The operation is public in the OpenAPI document (no key), and its
+		// answers, good and bad, are what the document says.
+		doc, err := openapi3.NewLoader().LoadFromData([]byte(a.client().get("/api/v1/openapi.json").body))
+		if err != nil {
 			t.Fatal(err)
 		}
-		if op, ok := doc.Paths["/track/click"]["post"]; !ok || op.Security == nil || len(*op.Security) != 0 {
-			t.Errorf("track-click in the document: %v, security %v", ok, op.Security)
+		router, err := legacy.NewRouter(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op := doc.Paths.Find("/track/click").Post; op.Security == nil || len(*op.Security) != 0 {
+			t.Errorf("track-click security = %v; want none", op.Security)
+		}
+		for _, c := range []struct {
+			body   map[string]any
+			origin string
+			status int
+		}{
+			{map[string]any{"ref": l.Code, "url": "https://shop.acme.example/?ref=" + l.Code, "referrer": ""}, "https://shop.acme.example", 200},
+			{map[string]any{"ref": l.Code, "url": "https://evil.example/"}, "https://evil.example", 403},
+			{map[string]any{"ref": "a b", "url": "https://shop.acme.example/"}, "https://shop.acme.example", 400},
+			{map[string]any{"ref": "nope-nope", "url": "https://shop.acme.example/"}, "https://shop.acme.example", 404},
+		} {
+			res := track(t, a, "192.0.2.1:1", c.origin, c.body)
+			b, _ := json.Marshal(c.body)
+			req, _ := http.NewRequest("POST", "https://partners.example.com/api/v1/track/click", bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Origin", c.origin)
+			route, params, err := router.FindRoute(req)
+			if err != nil || res.status != c.status {
+				t.Fatalf("%v = %d (want %d); route: %v", c.body, res.status, c.status, err)
+			}
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+				Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+			if err := openapi3filter.ValidateRequest(ctx, in); err != nil && c.status < 400 {
+				t.Errorf("%v: the request does not match the document: %v", c.body, err)
+			}
+			if err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{RequestValidationInput: in,
+				Status: res.status, Header: res.header, Body: io.NopCloser(strings.NewReader(res.body)), Options: in.Options}); err != nil {
+				t.Errorf("%v = %d: the answer does not match the document: %v\n%s", c.body, res.status, err, res.body)
+			}
 		}
 	})
 }
