@@ -82,6 +82,13 @@ type Program struct {
 	AllowedDomains []string `json:"allowed_domains"`
 	// InvitesSkipReview approves invited partners as soon as they apply.
 	InvitesSkipReview bool `json:"invites_skip_review"`
+	// ClickParam is the query parameter /r/{code} appends the click ID as,
+	// for the tracking snippet on the merchant's site to pick up.
+	ClickParam string `json:"click_param"`
+	// RefParams are the query parameters the tracking snippet reads a link
+	// code from on a direct link (?ref=CODE); the aliases keep links made
+	// with other tools working after a migration.
+	RefParams []string `json:"ref_params"`
 	// The public page at /p/{slug}.
 	Headline     string    `json:"headline"`
 	ValueProps   string    `json:"value_props"`   // one selling point per line
@@ -141,6 +148,9 @@ func (p *Program) Validate() error {
 	if err := p.validateDestination(); err != nil {
 		return err
 	}
+	if err := p.validateParams(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		field, label string
 		value        *string
@@ -194,6 +204,57 @@ func (p *Program) validateDestination() error {
 	return nil
 }
 
+// Tracking parameter defaults and limits.
+const (
+	DefaultClickParam = "tandem_click"
+	MaxRefParams      = 5
+)
+
+// DefaultRefParams are the ref parameters of a program that sets none: ours
+// and the common aliases of other tools.
+var DefaultRefParams = []string{"ref", "via", "fp_ref"}
+
+var paramPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// validateParams checks the click and ref parameter names (filling the
+// defaults for empty ones): each 1 to 32 letters, digits, dashes or
+// underscores, at most MaxRefParams distinct ref names, none of them the
+// click parameter.
+func (p *Program) validateParams() error {
+	p.ClickParam = strings.TrimSpace(p.ClickParam)
+	if p.ClickParam == "" {
+		p.ClickParam = DefaultClickParam
+	}
+	if !paramPattern.MatchString(p.ClickParam) {
+		return Invalidf("click_param", "The click parameter must be 1 to 32 letters, digits, dashes or underscores, such as tandem_click.")
+	}
+	var refs []string
+	for _, r := range p.RefParams {
+		r = strings.TrimSpace(r)
+		if r == "" || slices.Contains(refs, r) {
+			continue
+		}
+		if !paramPattern.MatchString(r) {
+			return Invalidf("ref_params", "%q is not a parameter name: use 1 to 32 letters, digits, dashes or underscores, such as ref.", r)
+		}
+		if r == p.ClickParam {
+			return Invalidf("ref_params", "%q is the click parameter; a ref parameter must have another name.", r)
+		}
+		refs = append(refs, r)
+	}
+	if len(refs) > MaxRefParams {
+		return Invalidf("ref_params", "At most %d ref parameters are allowed.", MaxRefParams)
+	}
+	if len(refs) == 0 {
+		refs = slices.Clone(DefaultRefParams)
+		if i := slices.Index(refs, p.ClickParam); i >= 0 {
+			refs = slices.Delete(refs, i, i+1)
+		}
+	}
+	p.RefParams = refs
+	return nil
+}
+
 // NewMemberStatus is the status a new partner gets: approved at once when
 // the program auto-approves, else pending review.
 func (p *Program) NewMemberStatus() MembershipStatus {
@@ -211,6 +272,27 @@ func (p *Program) AllowsURL(target string) bool {
 		return false
 	}
 	return slices.Contains(p.AllowedDomains, strings.ToLower(u.Hostname()))
+}
+
+// AllowsOrigin reports whether a page at origin (a browser's Origin header,
+// scheme://host[:port]) may record clicks for the program: an http(s)
+// origin whose host is one of the allowed domains or a subdomain of one.
+// Subdomains count here, unlike for deep links, because recording a click
+// redirects nobody: www.example.com may report clicks when example.com is
+// allowed.
+func (p *Program) AllowsOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, d := range p.AllowedDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // RequireText trims *s and checks that it is present and at most max characters.

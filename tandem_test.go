@@ -3,6 +3,8 @@ package tandem_test
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tandem-prm/tandem"
@@ -17,8 +19,20 @@ func TestProgramValidate(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if p.TimeZone != "UTC" || p.CookieDays != 30 || p.Attribution != tandem.LastClick || p.Status != tandem.ProgramActive {
+	if p.TimeZone != "UTC" || p.CookieDays != 30 || p.Attribution != tandem.LastClick || p.Status != tandem.ProgramActive ||
+		p.ClickParam != "tandem_click" || !slices.Equal(p.RefParams, []string{"ref", "via", "fp_ref"}) {
 		t.Errorf("defaults = %+v", p)
+	}
+	// Ref parameters are trimmed and deduplicated; the defaults never repeat the click parameter.
+	p = valid()
+	p.ClickParam, p.RefParams = "ref", nil
+	if err := p.Validate(); err != nil || !slices.Equal(p.RefParams, []string{"via", "fp_ref"}) {
+		t.Errorf("click param ref: %v, ref params %v", err, p.RefParams)
+	}
+	p = valid()
+	p.RefParams = []string{" aff ", "", "aff", "partner-id", "A_1"}
+	if err := p.Validate(); err != nil || !slices.Equal(p.RefParams, []string{"aff", "partner-id", "A_1"}) {
+		t.Errorf("ref params: %v, %v", err, p.RefParams)
 	}
 	for _, tt := range []struct {
 		field  string
@@ -41,6 +55,13 @@ func TestProgramValidate(t *testing.T) {
 		{"protection_days", func(p *tandem.Program) { p.ProtectionDays = 366 }},
 		{"attribution", func(p *tandem.Program) { p.Attribution = "linear" }},
 		{"status", func(p *tandem.Program) { p.Status = "deleted" }},
+		{"click_param", func(p *tandem.Program) { p.ClickParam = "click id" }},
+		{"click_param", func(p *tandem.Program) { p.ClickParam = strings.Repeat("c", 33) }},
+		{"click_param", func(p *tandem.Program) { p.ClickParam = "klick=1" }},
+		{"ref_params", func(p *tandem.Program) { p.RefParams = []string{"ref", "vïa"} }},
+		{"ref_params", func(p *tandem.Program) { p.RefParams = []string{"ref&x"} }},
+		{"ref_params", func(p *tandem.Program) { p.RefParams = []string{"tandem_click"} }},
+		{"ref_params", func(p *tandem.Program) { p.RefParams = []string{"a", "b", "c", "d", "e", "f"} }},
 	} {
 		p := valid()
 		tt.change(&p)

@@ -65,6 +65,7 @@ func (s *Server) apiRoutes() {
 	s.apiConversionRoutes(api)
 	s.apiMoneyRoutes(api)
 	s.apiReferralRoutes(api)
+	s.apiTrackRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same
@@ -110,9 +111,14 @@ func (s *Server) apiError(ctx context.Context, err error) error {
 }
 
 // apiAuth checks the bearer API key of every operation and its scope: a
-// read key may only read.
+// read key may only read. A public operation (one whose security is the
+// empty list, as the OpenAPI document shows it) needs no key.
 func (s *Server) apiAuth() func(huma.Context, func(huma.Context)) {
 	return func(hctx huma.Context, next func(huma.Context)) {
+		if op := hctx.Operation(); op.Security != nil && len(op.Security) == 0 {
+			next(hctx)
+			return
+		}
 		fail := func(err error) {
 			p := s.problem(hctx.Context(), err, "")
 			if p.Status == http.StatusUnauthorized {

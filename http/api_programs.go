@@ -27,6 +27,8 @@ type Program struct {
 	DestinationURL    string                  `json:"destination_url" doc:"Where referral links lead by default; empty if not set." example:"https://www.example.com/pricing"`
 	AllowedDomains    []string                `json:"allowed_domains" nullable:"false" doc:"The hosts links may lead to."`
 	InvitesSkipReview bool                    `json:"invites_skip_review" doc:"Whether invited partners are approved as soon as they apply."`
+	ClickParam        string                  `json:"click_param" doc:"The query parameter short links add the click ID to the destination as." example:"tandem_click"`
+	RefParams         []string                `json:"ref_params" nullable:"false" doc:"The query parameters the tracking snippet reads a link code from on direct links." example:"[\"ref\",\"via\",\"fp_ref\"]"`
 	Headline          string                  `json:"headline" doc:"The headline of the public page."`
 	ValueProps        string                  `json:"value_props" doc:"Selling points for partners, one per line."`
 	IdealPartner      string                  `json:"ideal_partner" doc:"Who should apply."`
@@ -38,7 +40,7 @@ func apiProgram(p *tandem.Program) Program {
 	return Program{ID: p.ID, Slug: p.Slug, Name: p.Name, Type: p.Type, Currency: p.Currency, TimeZone: p.TimeZone,
 		CookieDays: p.CookieDays, Attribution: p.Attribution, AutoApprove: p.AutoApprove, ProtectionDays: p.ProtectionDays, Status: p.Status,
 		DestinationURL: p.DestinationURL, AllowedDomains: nonNil(p.AllowedDomains), InvitesSkipReview: p.InvitesSkipReview,
-		Headline: p.Headline, ValueProps: p.ValueProps, IdealPartner: p.IdealPartner,
+		ClickParam: p.ClickParam, RefParams: nonNil(p.RefParams), Headline: p.Headline, ValueProps: p.ValueProps, IdealPartner: p.IdealPartner,
 		CreatedAt: apiTime(p.CreatedAt), UpdatedAt: apiTime(p.UpdatedAt)}
 }
 
@@ -105,6 +107,8 @@ type NewProgram struct {
 	DestinationURL    string                  `json:"destination_url,omitempty" example:"https://www.example.com/pricing"`
 	AllowedDomains    []string                `json:"allowed_domains,omitempty" nullable:"false" maxItems:"50"`
 	InvitesSkipReview bool                    `json:"invites_skip_review,omitempty"`
+	ClickParam        string                  `json:"click_param,omitempty" doc:"1 to 32 letters, digits, dashes or underscores; tandem_click if left out." example:"tandem_click"`
+	RefParams         []string                `json:"ref_params,omitempty" nullable:"false" maxItems:"5" doc:"Names as for click_param; ref, via and fp_ref if left out."`
 	Headline          string                  `json:"headline,omitempty"`
 	ValueProps        string                  `json:"value_props,omitempty"`
 	IdealPartner      string                  `json:"ideal_partner,omitempty"`
@@ -130,6 +134,8 @@ type ProgramChanges struct {
 	DestinationURL    *string                  `json:"destination_url,omitempty"`
 	AllowedDomains    *[]string                `json:"allowed_domains,omitempty" maxItems:"50" doc:"Replaces the list; the destination's host is always added."`
 	InvitesSkipReview *bool                    `json:"invites_skip_review,omitempty"`
+	ClickParam        *string                  `json:"click_param,omitempty"`
+	RefParams         *[]string                `json:"ref_params,omitempty" maxItems:"5" doc:"Replaces the list; an empty list restores the defaults."`
 	Headline          *string                  `json:"headline,omitempty"`
 	ValueProps        *string                  `json:"value_props,omitempty"`
 	IdealPartner      *string                  `json:"ideal_partner,omitempty"`
@@ -196,7 +202,8 @@ func (s *Server) apiCreateProgram(ctx context.Context, in *createProgramInput) (
 	p := &tandem.Program{Name: b.Name, Slug: b.Slug, Type: b.Type, Currency: b.Currency, TimeZone: b.TimeZone,
 		CookieDays: b.CookieDays, Attribution: b.Attribution, AutoApprove: b.AutoApprove, Status: b.Status,
 		DestinationURL: b.DestinationURL, AllowedDomains: b.AllowedDomains, InvitesSkipReview: b.InvitesSkipReview,
-		Headline: b.Headline, ValueProps: b.ValueProps, IdealPartner: b.IdealPartner, ProtectionDays: tandem.DefaultProtectionDays}
+		ClickParam: b.ClickParam, RefParams: b.RefParams, Headline: b.Headline, ValueProps: b.ValueProps, IdealPartner: b.IdealPartner,
+		ProtectionDays: tandem.DefaultProtectionDays}
 	if b.ProtectionDays != nil {
 		p.ProtectionDays = *b.ProtectionDays
 	}
@@ -230,6 +237,7 @@ func (s *Server) apiUpdateProgram(ctx context.Context, in *updateProgramInput) (
 	set(&p.Headline, b.Headline)
 	set(&p.ValueProps, b.ValueProps)
 	set(&p.IdealPartner, b.IdealPartner)
+	set(&p.ClickParam, b.ClickParam)
 	setBool(&p.AutoApprove, b.AutoApprove)
 	setBool(&p.InvitesSkipReview, b.InvitesSkipReview)
 	if b.Type != nil {
@@ -249,6 +257,9 @@ func (s *Server) apiUpdateProgram(ctx context.Context, in *updateProgramInput) (
 	}
 	if b.AllowedDomains != nil {
 		p.AllowedDomains, changed = *b.AllowedDomains, true
+	}
+	if b.RefParams != nil {
+		p.RefParams, changed = *b.RefParams, true
 	}
 	if !changed {
 		return &ProgramOutput{Body: apiProgram(p)}, nil // nothing sent, nothing to write or audit

@@ -29,7 +29,8 @@ type app struct {
 	partners *sqldb.PartnerService
 }
 
-func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
+// newApp starts the server; options may change its configuration.
+func newApp(t *testing.T, db *sqldb.DB, baseURL string, options ...func(*tandemhttp.Config)) *app {
 	t.Helper()
 	clickStore := sqldb.NewClickStore(db)
 	secret, err := clickStore.VisitorSecret(context.Background())
@@ -38,7 +39,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 	}
 	writer := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: sqldbtest.Logger(t)})
 	t.Cleanup(func() { _ = writer.Close(context.Background()) })
-	s, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: sqldbtest.Logger(t), Registry: prometheus.NewRegistry(), BaseURL: baseURL,
+	cfg := tandemhttp.Config{DB: db, Logger: sqldbtest.Logger(t), Registry: prometheus.NewRegistry(), BaseURL: baseURL,
 		Services: tandemhttp.Services{
 			Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Audit: sqldb.NewAuditService(db),
 			Accounts: sqldb.NewAccountService(db), RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db),
@@ -49,7 +50,11 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
 			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db), Coupons: sqldb.NewCouponService(db),
 			Referrals: sqldb.NewReferralService(db),
-		}})
+		}}
+	for _, o := range options {
+		o(&cfg)
+	}
+	s, err := tandemhttp.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

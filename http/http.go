@@ -43,6 +43,7 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	baseURL  string
 	bots     *bot.Detector
+	flood    *floodLimiter
 }
 
 // Services are the domain services the handlers call.
@@ -79,6 +80,8 @@ type Config struct {
 	// Session cookies are Secure when it starts with https://.
 	BaseURL  string
 	Services Services
+	// Flood limits the clicks one visitor network records; zero for the defaults.
+	Flood FloodLimit
 }
 
 // NewServer returns a server with its routes; call Serve to serve.
@@ -100,6 +103,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}))
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registry); err != nil {
+		return nil, err
+	}
+	if s.flood, err = newFloodLimiter(cfg.Flood, cfg.Registry); err != nil {
 		return nil, err
 	}
 	s.routes()
@@ -129,6 +135,7 @@ func (s *Server) routes() {
 	s.commissionRoutes()
 	s.redirectRoutes()
 	s.referralRoutes()
+	s.trackRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -27,12 +28,15 @@ type programPage struct {
 	Questions []*tandem.ApplicationQuestion
 	Types     []tandem.ProgramType
 	Kinds     []tandem.QuestionKind
+	// BaseURL is where the tracking snippet is served from, for the tag to paste.
+	BaseURL string
 }
 
 func (s *Server) renderProgram(w http.ResponseWriter, r *http.Request, status int, p *tandem.Program, f *form, fl *flash) {
 	data := &programPage{Program: p, New: p.ID == "",
-		Types: []tandem.ProgramType{tandem.ProgramReferral, tandem.ProgramAffiliate, tandem.ProgramReseller, tandem.ProgramStrategic},
-		Kinds: []tandem.QuestionKind{tandem.QuestionText, tandem.QuestionLongText, tandem.QuestionChoice, tandem.QuestionURL}}
+		Types:   []tandem.ProgramType{tandem.ProgramReferral, tandem.ProgramAffiliate, tandem.ProgramReseller, tandem.ProgramStrategic},
+		Kinds:   []tandem.QuestionKind{tandem.QuestionText, tandem.QuestionLongText, tandem.QuestionChoice, tandem.QuestionURL},
+		BaseURL: strings.TrimSuffix(s.baseURL, "/")}
 	if !data.New {
 		var err error
 		if data.Groups, err = s.services.Recruiting.FindGroups(r.Context(), p.ID); err != nil {
@@ -61,6 +65,7 @@ func programForm(p *tandem.Program) *form {
 		"cookie_days": {strconv.Itoa(p.CookieDays)}, "protection_days": {strconv.Itoa(p.ProtectionDays)}, "attribution": {string(p.Attribution)}, "status": {string(p.Status)},
 		"destination_url": {p.DestinationURL}, "allowed_domains": {strings.Join(otherDomains(p), "\n")},
 		"headline": {p.Headline}, "value_props": {p.ValueProps}, "ideal_partner": {p.IdealPartner},
+		"click_param": {p.ClickParam}, "ref_params": {strings.Join(p.RefParams, ", ")},
 	}
 	if p.AutoApprove {
 		v["auto_approve"] = []string{"on"}
@@ -108,6 +113,8 @@ func programFromForm(r *http.Request, p *tandem.Program) error {
 	p.AutoApprove, p.InvitesSkipReview = r.PostFormValue("auto_approve") == "on", r.PostFormValue("invites_skip_review") == "on"
 	p.DestinationURL, p.AllowedDomains = r.PostFormValue("destination_url"), strings.Fields(r.PostFormValue("allowed_domains"))
 	p.Headline, p.ValueProps, p.IdealPartner = r.PostFormValue("headline"), r.PostFormValue("value_props"), r.PostFormValue("ideal_partner")
+	p.ClickParam = r.PostFormValue("click_param")
+	p.RefParams = strings.FieldsFunc(r.PostFormValue("ref_params"), func(c rune) bool { return c == ',' || unicode.IsSpace(c) })
 	if st := r.PostFormValue("status"); st != "" {
 		p.Status = tandem.ProgramStatus(st)
 	}

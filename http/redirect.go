@@ -19,10 +19,6 @@ type ClickRecorder interface {
 	VisitorKey(at time.Time, remoteAddr, userAgent string) string
 }
 
-// ClickParam is the query parameter that carries the click ID to the
-// destination, for the tracking snippet to pick up.
-const ClickParam = "tandem_click"
-
 // redirectRoutes registers the short links. They load no session and need
 // no CSRF check: a GET that only records a click.
 func (s *Server) redirectRoutes() {
@@ -30,21 +26,16 @@ func (s *Server) redirectRoutes() {
 }
 
 // handleRedirect answers a short link: a 302 to the link's target with the
-// click ID appended, sent only once the click is committed. Unknown or
-// archived codes get the friendly 404 page and record nothing.
+// click ID appended (as the program's click parameter), sent only once the
+// click is committed. Unknown or archived codes get the friendly 404 page
+// and record nothing. A visitor network over its flood limit is still
+// redirected, without a click ID and without recording: a person behind a
+// flooded NAT must still reach the merchant, and the flood must not reach
+// the click tables.
 func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if s.services.Clicks == nil || s.services.Links == nil {
-		s.Error(w, r, tandem.Errorf(tandem.EUNAVAILABLE, "Links are not served here."))
-		return
-	}
-	code := r.PathValue("code")
-	if _, err := tandem.ParseRef(code); err != nil {
-		s.linkNotFound(w, r)
-		return
-	}
-	l, p, err := s.services.Links.FindRedirect(ctx, code)
-	if tandem.ErrorCode(err) == tandem.ENOTFOUND || err == nil && !l.ArchivedAt.IsZero() {
+	l, p, err := s.findLiveLink(ctx, r.PathValue("code"))
+	if code := tandem.ErrorCode(err); code == tandem.ENOTFOUND || code == tandem.EINVALID {
 		s.linkNotFound(w, r)
 		return
 	} else if err != nil {
@@ -56,20 +47,52 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		s.linkNotFound(w, r)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // every visit must come back to be counted
+	if ok, _ := s.floodAllows("redirect", r.RemoteAddr); !ok {
+		http.Redirect(w, r, target, http.StatusFound)
+		return
+	}
 	id := tandem.NewID(tandem.PrefixClick)
-	target = withParam(target, ClickParam, id)
-	ua := clicks.Truncate(r.UserAgent(), clicks.MaxUserAgent)
-	c := clicks.Click{ID: id, LinkID: l.ID, Visitor: s.services.Clicks.VisitorKey(time.Now(), r.RemoteAddr, ua),
-		UserAgent: ua, Referrer: clicks.Truncate(r.Referer(), clicks.MaxReferrer), LandingURL: target, Bot: s.bots.IsBot(ua)}
-	if err := s.services.Clicks.Record(ctx, c); err != nil {
+	target = withParam(target, p.ClickParam, id)
+	if err := s.recordClick(ctx, id, l, r.RemoteAddr, r.UserAgent(), r.Referer(), target); err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return // the visitor left; nothing to answer
 		}
 		s.Error(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store") // every visit must come back to be counted
 	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// findLiveLink returns the link a code names and its program, for a click:
+// a malformed code is EINVALID on "ref", an unknown or archived link
+// ENOTFOUND.
+func (s *Server) findLiveLink(ctx context.Context, code string) (*tandem.Link, *tandem.Program, error) {
+	if s.services.Clicks == nil || s.services.Links == nil {
+		return nil, nil, tandem.Errorf(tandem.EUNAVAILABLE, "Links are not served here.")
+	}
+	if _, err := tandem.ParseRef(code); err != nil {
+		return nil, nil, err
+	}
+	l, p, err := s.services.Links.FindRedirect(ctx, code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !l.ArchivedAt.IsZero() {
+		return nil, nil, tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
+	}
+	return l, p, nil
+}
+
+// recordClick records a click with the given ID on the link, from what the
+// visitor's request told (address, user agent, referrer) and where the
+// visitor landed, and returns once it is committed.
+func (s *Server) recordClick(ctx context.Context, id string, l *tandem.Link, remoteAddr, userAgent, referrer, landing string) error {
+	ua := clicks.Truncate(userAgent, clicks.MaxUserAgent)
+	return s.services.Clicks.Record(ctx, clicks.Click{ID: id, LinkID: l.ID,
+		Visitor: s.services.Clicks.VisitorKey(time.Now(), remoteAddr, ua), UserAgent: ua,
+		Referrer: clicks.Truncate(referrer, clicks.MaxReferrer), LandingURL: clicks.Truncate(landing, clicks.MaxLanding),
+		Bot: s.bots.IsBot(ua)})
 }
 
 // linkNotFound is the friendly page for a code that leads nowhere.

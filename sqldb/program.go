@@ -48,11 +48,12 @@ func (s *ProgramService) CreateProgram(ctx context.Context, p *tandem.Program) e
 		p.CreatedAt, p.UpdatedAt = tx.now, tx.now
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO programs (id, slug, name, type, currency, time_zone, cookie_days, attribution, auto_approve, status,
-				destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, created_at, updated_at, protection_days)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+				destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, click_param, ref_params,
+				created_at, updated_at, protection_days)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 			p.ID, p.Slug, p.Name, p.Type, p.Currency, p.TimeZone, p.CookieDays, p.Attribution, p.AutoApprove, p.Status,
 			p.DestinationURL, strings.Join(p.AllowedDomains, " "), p.InvitesSkipReview, p.Headline, p.ValueProps, p.IdealPartner,
-			ms(p.CreatedAt), ms(p.UpdatedAt), p.ProtectionDays)
+			p.ClickParam, strings.Join(p.RefParams, " "), ms(p.CreatedAt), ms(p.UpdatedAt), p.ProtectionDays)
 		if isUniqueViolation(err) {
 			return &tandem.Error{Code: tandem.ECONFLICT, Field: "slug", Message: fmt.Sprintf("A program with the slug %q already exists.", p.Slug)}
 		} else if err != nil {
@@ -76,12 +77,12 @@ func (s *ProgramService) UpdateProgram(ctx context.Context, p *tandem.Program) e
 		_, err = tx.ExecContext(ctx, `
 			UPDATE programs SET slug = $1, name = $2, type = $3, currency = $4, time_zone = $5, cookie_days = $6,
 				attribution = $7, auto_approve = $8, status = $9, destination_url = $10, allowed_domains = $11,
-				invites_skip_review = $12, headline = $13, value_props = $14, ideal_partner = $15, updated_at = $16,
-				protection_days = $18
-			WHERE id = $17`,
+				invites_skip_review = $12, headline = $13, value_props = $14, ideal_partner = $15, click_param = $16,
+				ref_params = $17, updated_at = $18, protection_days = $20
+			WHERE id = $19`,
 			p.Slug, p.Name, p.Type, p.Currency, p.TimeZone, p.CookieDays, p.Attribution, p.AutoApprove, p.Status,
 			p.DestinationURL, strings.Join(p.AllowedDomains, " "), p.InvitesSkipReview, p.Headline, p.ValueProps, p.IdealPartner,
-			ms(p.UpdatedAt), p.ID, p.ProtectionDays)
+			p.ClickParam, strings.Join(p.RefParams, " "), ms(p.UpdatedAt), p.ID, p.ProtectionDays)
 		if isUniqueViolation(err) {
 			return &tandem.Error{Code: tandem.ECONFLICT, Field: "slug", Message: fmt.Sprintf("A program with the slug %q already exists.", p.Slug)}
 		} else if err != nil {
@@ -133,8 +134,8 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT id, slug, name, type, currency, time_zone, cookie_days, attribution, auto_approve, status,
-			destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, created_at, updated_at,
-			protection_days
+			destination_url, allowed_domains, invites_skip_review, headline, value_props, ideal_partner, click_param, ref_params,
+			created_at, updated_at, protection_days
 		FROM programs `+w.String()+`
 		ORDER BY created_at, id LIMIT `+fmt.Sprint(limit(filter.Limit)), w.args...)
 	if err != nil {
@@ -144,13 +145,13 @@ func findPrograms(ctx context.Context, tx *Tx, filter tandem.ProgramFilter) ([]*
 	var ps []*tandem.Program
 	for rows.Next() {
 		var p tandem.Program
-		var domains string
+		var domains, refs string
 		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Type, &p.Currency, &p.TimeZone, &p.CookieDays, &p.Attribution, &p.AutoApprove, &p.Status,
-			&p.DestinationURL, &domains, &p.InvitesSkipReview, &p.Headline, &p.ValueProps, &p.IdealPartner,
+			&p.DestinationURL, &domains, &p.InvitesSkipReview, &p.Headline, &p.ValueProps, &p.IdealPartner, &p.ClickParam, &refs,
 			timeCol(&p.CreatedAt), timeCol(&p.UpdatedAt), &p.ProtectionDays); err != nil {
 			return nil, err
 		}
-		p.AllowedDomains = strings.Fields(domains)
+		p.AllowedDomains, p.RefParams = strings.Fields(domains), strings.Fields(refs)
 		ps = append(ps, &p)
 	}
 	return ps, rows.Err()

@@ -36,6 +36,7 @@ func TestProgramService(t *testing.T) {
 			Currency: "NOK", TimeZone: "Europe/Oslo", CookieDays: 30, Attribution: tandem.LastClick, AutoApprove: true,
 			Status: tandem.ProgramActive, DestinationURL: "https://www.fjordline.example/pricing",
 			AllowedDomains: []string{"www.fjordline.example", "docs.fjordline.example"}, Headline: "Earn 20%",
+			ClickParam: "tandem_click", RefParams: []string{"ref", "via", "fp_ref"},
 			CreatedAt: now.Truncate(time.Millisecond), UpdatedAt: now.Truncate(time.Millisecond)}
 		if !reflect.DeepEqual(*got, want) {
 			t.Errorf("stored program\n got %+v\nwant %+v", *got, want)
@@ -67,10 +68,12 @@ func TestProgramService(t *testing.T) {
 		db.Now = fixedClock(later)
 		edit := *got
 		edit.CookieDays, edit.Status = 60, tandem.ProgramArchived
+		edit.ClickParam, edit.RefParams = "aff_click", []string{"aff", "ref"}
 		if err := s.UpdateProgram(ctx, &edit); err != nil {
 			t.Fatal(err)
 		}
-		if again, _ := s.FindProgramByID(ctx, p.ID); again.CookieDays != 60 || again.Status != tandem.ProgramArchived || !again.CreatedAt.Equal(got.CreatedAt) || !again.UpdatedAt.Equal(later.Truncate(time.Millisecond)) {
+		if again, _ := s.FindProgramByID(ctx, p.ID); again.CookieDays != 60 || again.Status != tandem.ProgramArchived || !again.CreatedAt.Equal(got.CreatedAt) || !again.UpdatedAt.Equal(later.Truncate(time.Millisecond)) ||
+			again.ClickParam != "aff_click" || !reflect.DeepEqual(again.RefParams, []string{"aff", "ref"}) {
 			t.Errorf("after update: %+v", again)
 		}
 		bad := edit
@@ -83,7 +86,8 @@ func TestProgramService(t *testing.T) {
 		if err != nil || len(entries) != 2 {
 			t.Fatalf("audit entries = %v, %v; want 2", entries, err)
 		}
-		if entries[0].Action != "program.update" || !strings.Contains(entries[0].Detail, `"cookie_days":{"from":30,"to":60}`) {
+		if entries[0].Action != "program.update" || !strings.Contains(entries[0].Detail, `"cookie_days":{"from":30,"to":60}`) ||
+			!strings.Contains(entries[0].Detail, `"click_param":{"from":"tandem_click","to":"aff_click"}`) || !strings.Contains(entries[0].Detail, `"ref_params":{"from":["ref","via","fp_ref"],"to":["aff","ref"]}`) {
 			t.Errorf("update audit = %s %s", entries[0].Action, entries[0].Detail)
 		}
 		e := entries[1]
