@@ -230,6 +230,9 @@ type PlanService interface {
 	PublishVersion(ctx context.Context, planID string, rules []Rule, effectiveFrom time.Time) (*PlanVersion, error)
 	Plans(ctx context.Context, programID string) ([]*Plan, error)
 	AssignPlan(ctx context.Context, programID, groupID, partnerID, planID string) error
+	// PartnerPlan returns the plan a partner earns under in a program now,
+	// with its current version; ENOTFOUND if there is none.
+	PartnerPlan(ctx context.Context, programID, partnerID string) (*Plan, error)
 }
 
 // LedgerService reads the ledger.

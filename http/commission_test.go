@@ -59,3 +59,38 @@ func TestMoneyScreens(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanScreens: an admin creates a plan from JSON (a bad rule is shown
+// next to the rules, naming the rule), publishes a new version, and the
+// partner reads the plan in words on the program's page.
+func TestPlanScreens(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "https://partners.example.com")
+		_, clients := a.roleClients()
+		prog := a.partnerIn("acme", "jane@example.com")
+		admin := clients[tandem.RoleAdmin]
+		bad := admin.post("/admin/programs/"+prog.ID+"/plans", url.Values{"name": {"Standard"},
+			"rules": {`[{"key": "sales", "triggers": ["first_sale"], "kind": "percentage", "rate": "120"}]`}})
+		if bad.status != 400 || !strings.Contains(bad.body, "rules[0].rate") || !strings.Contains(bad.body, `aria-invalid="true"`) {
+			t.Fatalf("bad rule: %d %s", bad.status, bad.body)
+		}
+		admin.post("/admin/programs/"+prog.ID+"/plans", url.Values{"name": {"Standard"},
+			"rules": {`[{"key": "sales", "triggers": ["first_sale", "renewal"], "kind": "percentage", "rate": "25", "recurring_months": 12, "hold_days": 30}]`}})
+		page := admin.get("/admin/programs/" + prog.ID + "/plans")
+		if !strings.Contains(page.body, "25% of first sales and renewals; renewals for 12 months; held 30 days") {
+			t.Fatalf("plans page: %s", page.body)
+		}
+		plans, err := sqldb.NewPlanService(db).Plans(context.Background(), prog.ID)
+		if err != nil || len(plans) != 1 {
+			t.Fatal(plans, err)
+		}
+		admin.post("/admin/programs/"+prog.ID+"/plans/"+plans[0].ID+"/versions", url.Values{
+			"rules": {`[{"key": "sales", "triggers": ["first_sale"], "kind": "percentage", "rate": "30"}]`}})
+		partner := a.client()
+		partner.signIn(tandem.PrincipalPartner, "jane@example.com", "password of jane@example.com")
+		if p := partner.get("/portal/programs/" + prog.ID); !strings.Contains(p.body, "How you earn") || !strings.Contains(p.body, "30% of first sales") {
+			t.Fatalf("portal program: %s", p.body)
+		}
+	})
+}

@@ -133,6 +133,7 @@ func (s *Server) routes() {
 	s.agreementRoutes()
 	s.linkRoutes()
 	s.commissionRoutes()
+	s.planRoutes()
 	s.redirectRoutes()
 	s.referralRoutes()
 	s.trackRoutes()

@@ -77,6 +77,14 @@ func (s *Server) handlePortalProgram(w http.ResponseWriter, r *http.Request) {
 			s.Error(w, r, err)
 			return
 		}
+		plan, err := s.services.Plans.PartnerPlan(r.Context(), m.Program.ID, m.Membership.PartnerID)
+		if err != nil && tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			s.Error(w, r, err)
+			return
+		}
+		if plan != nil {
+			data["Earn"] = describeRules(plan.Current, m.Program.Currency)
+		}
 	}
 	s.render(w, r, http.StatusOK, "portal_program", &page{Title: m.Program.Name, Area: "portal", Data: data})
 }

@@ -50,15 +50,17 @@ func TestLifecycleBalances(t *testing.T) {
 
 func TestValidateRefusesBadPostings(t *testing.T) {
 	t.Parallel()
-	acct := func(p string) tandem.Account { return tandem.Account{PartnerID: p, Type: tandem.AccountPending, Currency: "USD"} }
+	line := func(p string, amount int64) tandem.Line {
+		return tandem.Line{Account: tandem.Account{PartnerID: p, Type: tandem.AccountPending, Currency: "USD"}, Amount: amount}
+	}
 	for name, p := range map[string]tandem.Posting{
-		"no key":      {Lines: []tandem.Line{{acct("a"), 5}, {acct(""), -5}}},
-		"one line":    {SourceKey: "k", Lines: []tandem.Line{{acct("a"), 5}}},
-		"unbalanced":  {SourceKey: "k", Lines: []tandem.Line{{acct("a"), 5}, {acct(""), -4}}},
-		"zero line":   {SourceKey: "k", Lines: []tandem.Line{{acct("a"), 0}, {acct(""), 0}}},
-		"no currency": {SourceKey: "k", Lines: []tandem.Line{{tandem.Account{Type: tandem.AccountPending}, 5}, {acct(""), -5}}},
-		"two currencies, each unbalanced": {SourceKey: "k", Lines: []tandem.Line{{acct("a"), 5},
-			{tandem.Account{Type: tandem.AccountEarned, Currency: "EUR"}, -5}}},
+		"no key":      {Lines: []tandem.Line{line("a", 5), line("", -5)}},
+		"one line":    {SourceKey: "k", Lines: []tandem.Line{line("a", 5)}},
+		"unbalanced":  {SourceKey: "k", Lines: []tandem.Line{line("a", 5), line("", -4)}},
+		"zero line":   {SourceKey: "k", Lines: []tandem.Line{line("a", 0), line("", 0)}},
+		"no currency": {SourceKey: "k", Lines: []tandem.Line{{Account: tandem.Account{Type: tandem.AccountPending}, Amount: 5}, line("", -5)}},
+		"two currencies, each unbalanced": {SourceKey: "k", Lines: []tandem.Line{line("a", 5),
+			{Account: tandem.Account{Type: tandem.AccountEarned, Currency: "EUR"}, Amount: -5}}},
 	} {
 		if err := Validate(p); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -174,6 +174,25 @@ func (s *PlanService) AssignPlan(ctx context.Context, programID, groupID, partne
 	})
 }
 
+// PartnerPlan returns the plan a partner earns under now, with the version
+// in force.
+func (s *PlanService) PartnerPlan(ctx context.Context, programID, partnerID string) (*tandem.Plan, error) {
+	var p *tandem.Plan
+	err := s.db.inReadTx(ctx, func(tx *Tx) error {
+		id, name, err := tx.partnerPlan(ctx, programID, partnerID)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return tandem.Errorf(tandem.ENOTFOUND, "The program has no commission plan.")
+		}
+		p = &tandem.Plan{ID: id, ProgramID: programID, Name: name}
+		p.Current, err = tx.versionAt(ctx, id, tx.now)
+		return err
+	})
+	return p, err
+}
+
 // partnerPlan returns the plan a partner earns under in a program: the
 // membership's own plan, else its group's, else the program's default; ""
 // when there is none.

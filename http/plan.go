@@ -1,0 +1,118 @@
+package http
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tandem-prm/tandem"
+	"github.com/tandem-prm/tandem/commission"
+)
+
+// Commission plans in the admin: each plan's rules in words, and a new
+// version published from the rules as JSON (the same document the API takes).
+
+func (s *Server) planRoutes() {
+	s.mux.Handle("GET /admin/programs/{id}/plans", s.requireUser(tandem.PermView, s.handlePlans))
+	s.mux.Handle("POST /admin/programs/{id}/plans", s.requireUser(tandem.PermManagePrograms, s.handleCreatePlan))
+	s.mux.Handle("POST /admin/programs/{id}/plans/{pid}/versions", s.requireUser(tandem.PermManagePrograms, s.handlePublishPlan))
+}
+
+// planView is a plan with its current rules in words and as JSON.
+type planView struct {
+	Plan  *tandem.Plan
+	Words []string
+	JSON  string
+}
+
+func describeRules(v *tandem.PlanVersion, currency string) []string {
+	if v == nil {
+		return nil
+	}
+	out := make([]string, len(v.Rules))
+	for i := range v.Rules {
+		out[i] = commission.Describe(&v.Rules[i], currency)
+	}
+	return out
+}
+
+func (s *Server) renderPlans(w http.ResponseWriter, r *http.Request, status int, f *form, fl *flash) {
+	p, err := s.services.Programs.FindProgramByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	plans, err := s.services.Plans.Plans(r.Context(), p.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	views := make([]planView, len(plans))
+	for i, pl := range plans {
+		views[i] = planView{Plan: pl}
+		if pl.Current != nil {
+			doc, _ := json.MarshalIndent(pl.Current.Rules, "", "  ")
+			views[i].Words, views[i].JSON = describeRules(pl.Current, p.Currency), string(doc)
+		}
+	}
+	s.render(w, r, status, "admin_plans", &page{Title: "Commission plans · " + p.Name, Area: "admin", Form: f, Flash: fl,
+		Data: map[string]any{"Program": p, "Plans": views}})
+}
+
+func (s *Server) handlePlans(w http.ResponseWriter, r *http.Request) {
+	s.renderPlans(w, r, http.StatusOK, nil, nil)
+}
+
+// rulesFromForm reads the rules document of a plan form.
+func rulesFromForm(r *http.Request) ([]tandem.Rule, time.Time, error) {
+	var rules []tandem.Rule
+	dec := json.NewDecoder(strings.NewReader(r.PostFormValue("rules")))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rules); err != nil {
+		return nil, time.Time{}, tandem.Invalidf("rules", "The rules are not a JSON list of rules: %v.", err)
+	}
+	var from time.Time
+	if v := strings.TrimSpace(r.PostFormValue("effective_from")); v != "" {
+		t, err := time.Parse("2006-01-02T15:04", v)
+		if err != nil {
+			return nil, time.Time{}, tandem.Invalidf("effective_from", "Give the date and time the version takes effect (UTC).")
+		}
+		from = t
+	}
+	return rules, from, nil
+}
+
+// planFormError shows a rule's error (rules[2].rate) next to the rules box.
+func (s *Server) planFormError(w http.ResponseWriter, r *http.Request, err error) {
+	if field := tandem.ErrorField(err); strings.HasPrefix(field, "rules[") {
+		err = tandem.Invalidf("rules", "%s: %s", field, tandem.ErrorMessage(err))
+	}
+	s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderPlans(w, r, status, f, fl) })
+}
+
+func (s *Server) handleCreatePlan(w http.ResponseWriter, r *http.Request) {
+	rules, from, err := rulesFromForm(r)
+	if err == nil {
+		_, err = s.services.Plans.CreatePlan(r.Context(), r.PathValue("id"), r.PostFormValue("name"), rules, from)
+	}
+	if err != nil {
+		s.planFormError(w, r, err)
+		return
+	}
+	s.setFlash(r, "Plan created.")
+	http.Redirect(w, r, "/admin/programs/"+r.PathValue("id")+"/plans", http.StatusSeeOther)
+}
+
+func (s *Server) handlePublishPlan(w http.ResponseWriter, r *http.Request) {
+	rules, from, err := rulesFromForm(r)
+	if err == nil {
+		_, err = s.services.Plans.PublishVersion(r.Context(), r.PathValue("pid"), rules, from)
+	}
+	if err != nil {
+		s.planFormError(w, r, err)
+		return
+	}
+	s.setFlash(r, "New version published. Conversions from its start are judged by it; earlier ones keep what they earned.")
+	http.Redirect(w, r, "/admin/programs/"+r.PathValue("id")+"/plans", http.StatusSeeOther)
+}
