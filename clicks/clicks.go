@@ -74,6 +74,11 @@ type Options struct {
 	QueueSize int
 	// CommitTimeout bounds each batch's transaction (default 10s).
 	CommitTimeout time.Duration
+	// Committers is how many batches may commit at once (default 1). More
+	// than one overlaps a batch's statements with another's commit, which
+	// pays on a database server (PostgreSQL) where each statement is a round
+	// trip; SQLite has a single writer, so there one is right.
+	Committers int
 	Logger        *slog.Logger
 }
 
@@ -106,12 +111,22 @@ func NewWriter(store Store, secret []byte, opts Options) *Writer {
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 10 * time.Second
 	}
+	if opts.Committers <= 0 {
+		opts.Committers = 1
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Writer{store: store, secret: secret, opts: opts,
 		queue: make(chan *request, opts.QueueSize), done: make(chan struct{})}
-	go w.run()
+	var committers sync.WaitGroup
+	for range opts.Committers {
+		committers.Go(w.run)
+	}
+	go func() {
+		committers.Wait()
+		close(w.done)
+	}()
 	return w
 }
 
@@ -160,7 +175,6 @@ func (w *Writer) Close(ctx context.Context) error {
 // run commits batches: it waits for a first click, takes whatever else is
 // queued (up to MaxBatch) without waiting, commits and repeats.
 func (w *Writer) run() {
-	defer close(w.done)
 	batch := make([]*request, 0, w.opts.MaxBatch)
 	for {
 		first, ok := <-w.queue

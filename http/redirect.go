@@ -44,6 +44,9 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, p, err := s.services.Links.FindRedirect(ctx, code)
+	if err != nil && ctx.Err() != nil {
+		return // the visitor left; nothing to answer
+	}
 	if tandem.ErrorCode(err) == tandem.ENOTFOUND || err == nil && !l.ArchivedAt.IsZero() {
 		s.linkNotFound(w, r)
 		return

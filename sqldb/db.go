@@ -52,6 +52,8 @@ type DB struct {
 	read    *sql.DB
 	jobs    *river.Client[*sql.Tx] // insert-only: enqueues jobs inside our transactions
 	logger  *slog.Logger
+	// redirects is FindRedirect's memory, cleared by the writes that change a redirect.
+	redirects redirectCache
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock
