@@ -79,7 +79,7 @@ type Options struct {
 	// pays on a database server (PostgreSQL) where each statement is a round
 	// trip; SQLite has a single writer, so there one is right.
 	Committers int
-	Logger        *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Writer batches clicks into shared transactions. It is safe for concurrent
