@@ -43,6 +43,9 @@ func TestRedirectClicksSurviveKill(t *testing.T) {
 					missing++
 				}
 			}
+			if len(f.other) > 0 {
+				t.Errorf("answers other than 302 before the kill: %v", f.other)
+			}
 			if missing > 0 || len(f.ids) == 0 {
 				t.Errorf("%d of the %d clicks whose 302 was received are not stored", missing, len(f.ids))
 			}
