@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-prm/tandem"
@@ -74,12 +75,7 @@ type Options struct {
 	QueueSize int
 	// CommitTimeout bounds each batch's transaction (default 10s).
 	CommitTimeout time.Duration
-	// Committers is how many batches may commit at once (default 1). More
-	// than one overlaps a batch's statements with another's commit, which
-	// pays on a database server (PostgreSQL) where each statement is a round
-	// trip; SQLite has a single writer, so there one is right.
-	Committers int
-	Logger     *slog.Logger
+	Logger        *slog.Logger
 }
 
 // Writer batches clicks into shared transactions. It is safe for concurrent
@@ -92,6 +88,7 @@ type Writer struct {
 	done   chan struct{}
 	mu     sync.RWMutex // held for reading while enqueuing, for writing to close the queue
 	closed bool
+	dayKey atomic.Pointer[dayKey] // VisitorKey's key of the latest day
 }
 
 type request struct {
@@ -111,22 +108,12 @@ func NewWriter(store Store, secret []byte, opts Options) *Writer {
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 10 * time.Second
 	}
-	if opts.Committers <= 0 {
-		opts.Committers = 1
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Writer{store: store, secret: secret, opts: opts,
 		queue: make(chan *request, opts.QueueSize), done: make(chan struct{})}
-	var committers sync.WaitGroup
-	for range opts.Committers {
-		committers.Go(w.run)
-	}
-	go func() {
-		committers.Wait()
-		close(w.done)
-	}()
+	go w.run()
 	return w
 }
 
@@ -175,6 +162,7 @@ func (w *Writer) Close(ctx context.Context) error {
 // run commits batches: it waits for a first click, takes whatever else is
 // queued (up to MaxBatch) without waiting, commits and repeats.
 func (w *Writer) run() {
+	defer close(w.done)
 	batch := make([]*request, 0, w.opts.MaxBatch)
 	for {
 		first, ok := <-w.queue
@@ -238,14 +226,34 @@ func (w *Writer) insert(cs []Click) error {
 // The key changes every day, so a visitor cannot be followed across days
 // and the IP cannot be recovered by trying every address.
 func (w *Writer) VisitorKey(at time.Time, remoteAddr, userAgent string) string {
-	return VisitorKey(w.secret, at, remoteAddr, userAgent)
+	day := at.UTC().Format(time.DateOnly)
+	k := w.dayKey.Load()
+	if k == nil || k.day != day { // the day's key is derived once, not per click
+		k = &dayKey{day: day, key: dayKeyOf(w.secret, day)}
+		w.dayKey.Store(k)
+	}
+	return visitorKey(k.key, remoteAddr, userAgent)
 }
 
 // VisitorKey is Writer.VisitorKey with an explicit secret.
 func VisitorKey(secret []byte, at time.Time, remoteAddr, userAgent string) string {
-	day := hmac.New(sha256.New, secret)
-	day.Write([]byte("tandem visitor day " + at.UTC().Format(time.DateOnly)))
-	mac := hmac.New(sha256.New, day.Sum(nil))
+	return visitorKey(dayKeyOf(secret, at.UTC().Format(time.DateOnly)), remoteAddr, userAgent)
+}
+
+// dayKey is the visitor hash key of one UTC day.
+type dayKey struct {
+	day string
+	key []byte
+}
+
+func dayKeyOf(secret []byte, day string) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("tandem visitor day " + day))
+	return mac.Sum(nil)
+}
+
+func visitorKey(dayKey []byte, remoteAddr, userAgent string) string {
+	mac := hmac.New(sha256.New, dayKey)
 	mac.Write([]byte(network(remoteAddr)))
 	mac.Write([]byte{0})
 	mac.Write([]byte(userAgent))

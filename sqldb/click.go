@@ -243,8 +243,12 @@ func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[
 			return fmt.Errorf("insert clicks: %w", err)
 		}
 		defer stmt.Close()
+		// The transaction holds SQLite's write lock: an insert cannot wait on
+		// anything, so it runs without the driver's per-statement watch of
+		// ctx (a goroutine each); the commit still honours ctx.
+		rowCtx := context.WithoutCancel(ctx)
 		for i := range cs {
-			if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+			if _, err := stmt.ExecContext(rowCtx, row(i)...); err != nil {
 				return fmt.Errorf("insert click: %w", err)
 			}
 		}

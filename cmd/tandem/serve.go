@@ -110,11 +110,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	clickOpts := clicks.Options{Logger: logger}
-	if db.Dialect() == sqldb.Postgres {
-		clickOpts.Committers = 1
-	}
-	clickWriter := clicks.NewWriter(clickStore, secret, clickOpts)
+	clickWriter := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: logger})
 	defer clickWriter.Close(context.Background())
 	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
 		Services: tandemhttp.Services{
