@@ -61,24 +61,32 @@ stop() {
 	wait "$1" || { echo "server $1 exited with status $?" >&2; exit 1; }
 }
 
-# drive runs wrk on the URL and sets RPS, P50, P99, SENT, N302, OTHER, ERRORS
-# from count302.lua's RESULT line.
+# cpu prints the CPU time (user + system, in clock ticks) the process has used.
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# drive runs wrk on the URL against the server with the given pid and sets
+# RPS, P50, P99, SENT, N302, OTHER, ERRORS from count302.lua's RESULT line,
+# and CPU_US, the server's CPU time per request in microseconds (a figure
+# that, unlike req/s, hardly moves with what else the machine runs).
 drive() {
-	local out line
+	local out line before
+	before=$(cpu "$2")
 	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$ROOT/bench/count302.lua" "$1")
+	CPU_US=$(awk -v t=$(($(cpu "$2") - before)) -v hz="$(getconf CLK_TCK)" -v n="$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)" \
+		'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
 	line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; exit 1; }
-	val() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<" $line"; }
+	val() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<" $line"; }
 	SENT=$(val sent) N302=$(val n302) OTHER=$(val other) ERRORS=$(val errors)
 	RPS=$(awk -v n="$(val requests)" -v us="$(val duration_us)" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
 	P50=$(awk -v us="$(val p50_us)" 'BEGIN { printf "%.2fms", us / 1000 }')
 	P99=$(awk -v us="$(val p99_us)" 'BEGIN { printf "%.2fms", us / 1000 }')
 }
 
-row() { printf '%-9s %-8s %9s %9s %9s %9s %s\n' "$@"; }
+row() { printf '%-9s %-8s %8s %9s %9s %8s %9s %s\n' "$@"; }
 
 echo "redirect benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(go version | cut -d' ' -f3)"
 echo "load before: $(uptime | sed 's/.*load average/load average/')"
-row database server "req/s" p50 p99 302s "click rows"
+row database server "req/s" p50 p99 "cpu/req" 302s "click rows"
 
 declare -A RATIO
 for db in $DATABASES; do
@@ -100,10 +108,10 @@ for db in $DATABASES; do
 	pid=$!
 	PIDS+=("$pid")
 	wait_up "$port"
-	drive "http://127.0.0.1:$port/r/$code"
+	drive "http://127.0.0.1:$port/r/$code" "$pid"
 	kill "$pid" && wait "$pid" 2>/dev/null || true
 	bare=$RPS
-	row "$db" bare302 "$RPS" "$P50" "$P99" "$N302" -
+	row "$db" bare302 "$RPS" "$P50" "$P99" "${CPU_US}µs" "$N302" -
 
 	port=$("$WORK/benchdb" port)
 	"$WORK/tandem" serve --database "$url" --data-dir "$WORK/$db" --listen "127.0.0.1:$port" --log-level error >/dev/null &
@@ -113,14 +121,14 @@ for db in $DATABASES; do
 	status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/r/$code")
 	[ "$status" = 302 ] || { echo "/r/$code answered $status, not 302" >&2; exit 1; }
 	before=$("$WORK/benchdb" clicks "$url")
-	drive "http://127.0.0.1:$port/r/$code"
+	drive "http://127.0.0.1:$port/r/$code" "$pid"
 	stop "$pid" # drains: every click in flight is committed before it exits
 	rows=$(($("$WORK/benchdb" clicks "$url") - before))
 	# wrk stops mid-flight: the requests it sent but never read an answer to
 	# may have been recorded too, so rows may exceed the 302s by at most those.
 	inflight=$((SENT - N302 - OTHER))
 	extra=$((rows - N302))
-	row "$db" tandem "$RPS" "$P50" "$P99" "$N302" "$rows (302s + $extra of $inflight in flight at wrk's stop)"
+	row "$db" tandem "$RPS" "$P50" "$P99" "${CPU_US}µs" "$N302" "$rows (302s + $extra of $inflight in flight at wrk's stop)"
 	if [ "$OTHER" != 0 ] || [ "$ERRORS" != 0 ]; then
 		echo "FAIL: $OTHER answers other than 302 and $ERRORS socket errors" >&2
 		exit 1

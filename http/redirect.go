@@ -59,7 +59,7 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		s.linkNotFound(w, r)
 		return
 	}
-	id := tandem.NewID(tandem.PrefixClick)
+	id := tandem.NewTimeID(tandem.PrefixClick, time.Now())
 	target = withParam(target, ClickParam, id)
 	ua := clicks.Truncate(r.UserAgent(), clicks.MaxUserAgent)
 	c := clicks.Click{ID: id, LinkID: l.ID, Visitor: s.services.Clicks.VisitorKey(time.Now(), r.RemoteAddr, ua),
