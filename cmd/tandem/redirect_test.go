@@ -22,10 +22,7 @@ func TestRedirectClicksSurviveKill(t *testing.T) {
 	for _, d := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			dbURL := sqldbtest.URL(t, d)
-			p := startServe(t, "--database", dbURL, "--demo")
-			f := startFlood(t, p.url+"/r/"+liveLinkCode(t, dbURL), 16)
-			f.waitFor(t, 300)
+			p, f, dbURL := floodedServe(t, d)
 			if err := p.cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -35,21 +32,11 @@ func TestRedirectClicksSurviveKill(t *testing.T) {
 				t.Fatal("tandem did not die")
 			}
 			f.stop()
-
-			stored := clickIDs(t, sqldbtest.OpenExisting(t, dbURL))
-			missing := 0
-			for _, id := range f.ids {
-				if !stored[id] {
-					missing++
-				}
-			}
 			if len(f.other) > 0 {
 				t.Errorf("answers other than 302 before the kill: %v", f.other)
 			}
-			if missing > 0 || len(f.ids) == 0 {
-				t.Errorf("%d of the %d clicks whose 302 was received are not stored", missing, len(f.ids))
-			}
-			t.Logf("%d 302s received before the kill, %d click rows", len(f.ids), len(stored))
+			rows := f.checkStored(t, dbURL)
+			t.Logf("%d 302s received before the kill, %d click rows", len(f.ids), rows)
 		})
 	}
 }
@@ -62,10 +49,7 @@ func TestRedirectDrainsOnSIGTERM(t *testing.T) {
 	for _, d := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			dbURL := sqldbtest.URL(t, d)
-			p := startServe(t, "--database", dbURL, "--demo")
-			f := startFlood(t, p.url+"/r/"+liveLinkCode(t, dbURL), 16)
-			f.waitFor(t, 300)
+			p, f, dbURL := floodedServe(t, d)
 			f.markSignal()
 			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
@@ -79,22 +63,28 @@ func TestRedirectDrainsOnSIGTERM(t *testing.T) {
 				t.Fatal("tandem serve did not stop within 30s of SIGTERM")
 			}
 			f.stop()
-
 			if len(f.other) > 0 {
 				t.Errorf("answers other than 302 during the shutdown: %v", f.other)
 			}
 			if f.inFlight == 0 {
 				t.Error("no redirect was in flight at the signal; the test proved nothing")
 			}
-			stored := clickIDs(t, sqldbtest.OpenExisting(t, dbURL))
-			for _, id := range f.ids {
-				if !stored[id] {
-					t.Errorf("click %s was redirected but not stored", id)
-				}
-			}
-			t.Logf("%d 302s (%d in flight at the signal), %d click rows", len(f.ids), f.inFlight, len(stored))
+			rows := f.checkStored(t, dbURL)
+			t.Logf("%d 302s (%d in flight at the signal), %d click rows", len(f.ids), f.inFlight, rows)
 		})
 	}
+}
+
+// floodedServe starts `tandem serve` with the demo on a fresh database of
+// the dialect and a flood of visitors on one of its links, and returns once
+// 300 redirects have been received.
+func floodedServe(t *testing.T, d sqldb.Dialect) (*process, *flood, string) {
+	t.Helper()
+	dbURL := sqldbtest.URL(t, d)
+	p := startServe(t, "--database", dbURL, "--demo")
+	f := startFlood(t, p.url+"/r/"+liveLinkCode(t, dbURL), 16)
+	f.waitFor(t, 300)
+	return p, f, dbURL
 }
 
 // flood is a crowd of visitors following a short link over and over,
@@ -203,11 +193,12 @@ func liveLinkCode(t *testing.T, dbURL string) string {
 	return code
 }
 
-// clickIDs returns the IDs of the stored clicks.
-func clickIDs(t *testing.T, db *sqldb.DB) map[string]bool {
+// checkStored fails the test unless every click whose 302 was received is
+// in the database, and returns the number of click rows.
+func (f *flood) checkStored(t *testing.T, dbURL string) int {
 	t.Helper()
-	ids := map[string]bool{}
-	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+	stored := map[string]bool{}
+	err := sqldbtest.OpenExisting(t, dbURL).InTx(context.Background(), func(tx *sql.Tx) error {
 		rows, err := tx.Query(`SELECT id FROM clicks`)
 		if err != nil {
 			return err
@@ -218,12 +209,21 @@ func clickIDs(t *testing.T, db *sqldb.DB) map[string]bool {
 			if err := rows.Scan(&id); err != nil {
 				return err
 			}
-			ids[id] = true
+			stored[id] = true
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ids
+	missing := 0
+	for _, id := range f.ids {
+		if !stored[id] {
+			missing++
+		}
+	}
+	if missing > 0 || len(f.ids) == 0 {
+		t.Errorf("%d of the %d clicks whose 302 was received are not stored", missing, len(f.ids))
+	}
+	return len(stored)
 }
