@@ -111,14 +111,19 @@ type visitorLink struct{ visitor, linkID string }
 // for the first to commit and then sees its click. SQLite has one writer at
 // a time, so there the check is exact without locks.
 func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
+	type pairAt struct {
+		visitorLink
+		at int64
+	}
 	pairs := map[visitorLink]bool{}
+	looked := map[pairAt]bool{}
 	times := map[int64][]visitorLink{} // the pairs to look up around each click time
 	for _, c := range cs {
 		k := visitorLink{c.Visitor, c.LinkID}
-		if c.Bot || slices.Contains(times[ms(c.At)], k) {
+		if c.Bot || looked[pairAt{k, ms(c.At)}] {
 			continue
 		}
-		pairs[k] = true
+		pairs[k], looked[pairAt{k, ms(c.At)}] = true, true
 		times[ms(c.At)] = append(times[ms(c.At)], k)
 	}
 	if tx.db.dialect == Postgres && len(pairs) > 0 {
