@@ -2,7 +2,7 @@
 GO ?= go
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run build test test-pg e2e lint bench
+.PHONY: help run build test test-pg e2e lint bench bench-redirect
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -27,5 +27,9 @@ lint: ## go vet and gofmt
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-bench: ## run the Go benchmarks (see bench/README.md for recorded figures)
+bench: ## run the Go benchmarks and the redirect benchmark (figures: bench/README.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/redirect.sh
+
+bench-redirect: ## tandem's /r/{code} against a bare 302 server, SQLite and PostgreSQL (needs wrk, psql)
+	bench/redirect.sh

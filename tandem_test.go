@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tandem-prm/tandem"
 )
@@ -132,6 +133,25 @@ func TestIDs(t *testing.T) {
 		if tandem.HasPrefix(bad, tandem.PrefixPartner) {
 			t.Errorf("HasPrefix(%q) = true", bad)
 		}
+	}
+}
+
+// Time IDs are IDs that sort in the order of their times.
+func TestTimeIDs(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 1000 {
+		id := tandem.NewTimeID(tandem.PrefixClick, at.Add(time.Duration(i*i)*time.Millisecond))
+		if !tandem.HasPrefix(id, tandem.PrefixClick) || seen[id] || id <= prev {
+			t.Fatalf("bad, repeated or unordered ID %q after %q", id, prev)
+		}
+		seen[id], prev = true, id
+	}
+	a, b := tandem.NewTimeID("x", at), tandem.NewTimeID("x", at)
+	if a[:12] != b[:12] || a == b {
+		t.Errorf("IDs of one millisecond: %s, %s; want a shared time and different random parts", a, b)
 	}
 }
 

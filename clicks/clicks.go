@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-prm/tandem"
@@ -87,6 +88,7 @@ type Writer struct {
 	done   chan struct{}
 	mu     sync.RWMutex // held for reading while enqueuing, for writing to close the queue
 	closed bool
+	dayKey atomic.Pointer[dayKey] // VisitorKey's key of the latest day
 }
 
 type request struct {
@@ -224,14 +226,34 @@ func (w *Writer) insert(cs []Click) error {
 // The key changes every day, so a visitor cannot be followed across days
 // and the IP cannot be recovered by trying every address.
 func (w *Writer) VisitorKey(at time.Time, remoteAddr, userAgent string) string {
-	return VisitorKey(w.secret, at, remoteAddr, userAgent)
+	day := at.UTC().Format(time.DateOnly)
+	k := w.dayKey.Load()
+	if k == nil || k.day != day { // the day's key is derived once, not per click
+		k = &dayKey{day: day, key: dayKeyOf(w.secret, day)}
+		w.dayKey.Store(k)
+	}
+	return visitorKey(k.key, remoteAddr, userAgent)
 }
 
 // VisitorKey is Writer.VisitorKey with an explicit secret.
 func VisitorKey(secret []byte, at time.Time, remoteAddr, userAgent string) string {
-	day := hmac.New(sha256.New, secret)
-	day.Write([]byte("tandem visitor day " + at.UTC().Format(time.DateOnly)))
-	mac := hmac.New(sha256.New, day.Sum(nil))
+	return visitorKey(dayKeyOf(secret, at.UTC().Format(time.DateOnly)), remoteAddr, userAgent)
+}
+
+// dayKey is the visitor hash key of one UTC day.
+type dayKey struct {
+	day string
+	key []byte
+}
+
+func dayKeyOf(secret []byte, day string) []byte {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("tandem visitor day " + day))
+	return mac.Sum(nil)
+}
+
+func visitorKey(dayKey []byte, remoteAddr, userAgent string) string {
+	mac := hmac.New(sha256.New, dayKey)
 	mac.Write([]byte(network(remoteAddr)))
 	mac.Write([]byte{0})
 	mac.Write([]byte(userAgent))

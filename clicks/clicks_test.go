@@ -289,6 +289,14 @@ func TestVisitorKey(t *testing.T) {
 	if v6 != VisitorKey(secret, day, "[2001:db8:1:ffff::9]:443", ua) || v6 == VisitorKey(secret, day, "[2001:db8:2::1]:443", ua) {
 		t.Error("IPv6 visitors are not keyed by their /48")
 	}
+	// A writer keeps the day's key; it follows the day and gives the same keys.
+	w := NewWriter(nil, secret, Options{})
+	defer w.Close(context.Background())
+	for _, at := range []time.Time{day, day.Add(time.Hour), day.Add(14 * time.Hour), day} {
+		if got, want := w.VisitorKey(at, "203.0.113.7:5555", ua), VisitorKey(secret, at, "203.0.113.7:5555", ua); got != want {
+			t.Errorf("writer's key at %s = %s; want %s", at, got, want)
+		}
+	}
 }
 
 func TestTruncate(t *testing.T) {

@@ -35,6 +35,9 @@ func (s *Server) redirectRoutes() {
 func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	l, p, err := s.findLiveLink(ctx, r.PathValue("code"))
+	if err != nil && ctx.Err() != nil {
+		return // the visitor left; nothing to answer
+	}
 	if code := tandem.ErrorCode(err); code == tandem.ENOTFOUND || code == tandem.EINVALID {
 		s.linkNotFound(w, r)
 		return
@@ -52,7 +55,7 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusFound)
 		return
 	}
-	id := tandem.NewID(tandem.PrefixClick)
+	id := tandem.NewTimeID(tandem.PrefixClick, time.Now())
 	target = withParam(target, p.ClickParam, id)
 	if err := s.recordClick(ctx, id, l, r.RemoteAddr, r.UserAgent(), r.Referer(), target); err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {

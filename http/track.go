@@ -135,7 +135,7 @@ func (s *Server) apiTrackClick(ctx context.Context, in *trackClickInput) (*Track
 	if !p.AllowsOrigin(in.Origin) {
 		return nil, s.apiError(ctx, tandem.Errorf(tandem.EFORBIDDEN, "This site is not among the program's allowed domains, so the click was not recorded."))
 	}
-	id := tandem.NewID(tandem.PrefixClick)
+	id := tandem.NewTimeID(tandem.PrefixClick, time.Now())
 	if err := s.recordClick(ctx, id, l, in.remoteAddr, in.UserAgent, in.Body.Referrer, in.Body.URL); err != nil {
 		return nil, s.apiError(ctx, err)
 	}

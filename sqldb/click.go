@@ -5,9 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tandem-prm/tandem"
@@ -57,83 +61,269 @@ type rollupKey struct{ linkID, day string }
 type rollup struct{ clicks, unique, bots int64 }
 
 // InsertClicks stores the clicks in one transaction and adds them to the
-// daily rollups. A click is unique unless the same visitor clicked the same
-// link in the hour before it (earlier clicks of the batch included); bot
-// clicks are never unique nor attributable, nor are clicks on the links of
-// partners who are not approved (a suspended partner's link redirects but
-// earns nothing). A click without a time takes the transaction's.
+// daily rollups. A click is unique unless the same visitor has another
+// (non-bot) click on the same link less than UniqueWindow before or after
+// it, stored before or earlier in the batch; bot clicks are never unique
+// nor attributable, nor are clicks on the links of partners who are not
+// approved (a suspended partner's link redirects but earns nothing). A
+// click without a time takes the transaction's.
+//
+// It costs a fixed handful of statements per batch, whatever its size: one
+// read per link, one uniqueness query per distinct click time (one in
+// production, where clicks take the commit's time), multi-row inserts and
+// one upsert per rollup row.
 func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error {
 	return s.db.inWriteTx(ctx, func(tx *Tx) error {
 		links := map[string]*clickLink{}
-		rollups := map[rollupKey]*rollup{}
-		var keys []rollupKey
 		for i := range cs {
 			c := &cs[i]
 			if c.At.IsZero() {
 				c.At = tx.now
 			}
-			l := links[c.LinkID]
-			if l == nil {
-				var err error
-				if l, err = tx.clickLink(ctx, c.LinkID); err != nil {
+			if links[c.LinkID] == nil {
+				l, err := tx.clickLink(ctx, c.LinkID)
+				if err != nil {
 					return err
 				}
 				links[c.LinkID] = l
 			}
-			unique := false
-			if !c.Bot {
-				var n int
-				if err := tx.QueryRowContext(ctx, `
-					SELECT COUNT(*) FROM clicks
-					WHERE visitor = $1 AND link_id = $2 AND occurred_at > $3 AND occurred_at <= $4 AND NOT bot`,
-					c.Visitor, c.LinkID, ms(c.At.Add(-UniqueWindow)), ms(c.At)).Scan(&n); err != nil {
-					return fmt.Errorf("click uniqueness: %w", err)
-				}
-				unique = n == 0
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO clicks (id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer,
-					landing_url, bot, is_unique, attributable)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
-				clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
-				clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique, l.attributable && !c.Bot); err != nil {
-				return fmt.Errorf("insert click: %w", err)
-			}
-			key := rollupKey{c.LinkID, c.At.In(l.loc).Format(time.DateOnly)}
-			r := rollups[key]
-			if r == nil {
-				r = &rollup{}
-				rollups[key] = r
-				keys = append(keys, key)
-			}
-			switch {
-			case c.Bot:
-				r.bots++
-			case unique:
-				r.clicks++
-				r.unique++
-			default:
-				r.clicks++
-			}
 		}
-		// In key order, so that concurrent batches (other instances) lock rows in one order.
-		slices.SortFunc(keys, func(a, b rollupKey) int {
-			return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
+		unique, err := tx.uniqueClicks(ctx, cs)
+		if err != nil {
+			return err
+		}
+		if err := tx.insertClickRows(ctx, cs, links, unique); err != nil {
+			return err
+		}
+		return tx.addClickRollups(ctx, cs, links, unique)
+	})
+}
+
+// visitorLink is the pair whose clicks count once per UniqueWindow.
+type visitorLink struct{ visitor, linkID string }
+
+// uniqueClicks tells which clicks are unique (see InsertClicks).
+//
+// On PostgreSQL several instances may insert clicks of the same visitor and
+// link at once; each transaction first takes a transaction-scoped advisory
+// lock per pair, in one global order (so two batches cannot deadlock), and
+// only then looks for the pair's other clicks: the second transaction waits
+// for the first to commit and then sees its click. SQLite has one writer at
+// a time, so there the check is exact without locks.
+func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
+	type pairAt struct {
+		visitorLink
+		at int64
+	}
+	pairs := map[visitorLink]bool{}
+	looked := map[pairAt]bool{}
+	times := map[int64][]visitorLink{} // the pairs to look up around each click time
+	for _, c := range cs {
+		k := visitorLink{c.Visitor, c.LinkID}
+		if c.Bot || looked[pairAt{k, ms(c.At)}] {
+			continue
+		}
+		pairs[k], looked[pairAt{k, ms(c.At)}] = true, true
+		times[ms(c.At)] = append(times[ms(c.At)], k)
+	}
+	if tx.db.dialect == Postgres && len(pairs) > 0 {
+		if err := tx.lockPairs(ctx, pairs); err != nil {
+			return nil, err
+		}
+	}
+	stored := map[int64]map[visitorLink]bool{} // pairs with a stored click near the time
+	for at, ks := range times {
+		near, err := tx.pairsClickedNear(ctx, time.UnixMilli(at), ks)
+		if err != nil {
+			return nil, err
+		}
+		stored[at] = near
+	}
+	unique := make([]bool, len(cs))
+	earlier := map[visitorLink][]time.Time{} // the batch's clicks so far
+	for i, c := range cs {
+		if c.Bot {
+			continue
+		}
+		k := visitorLink{c.Visitor, c.LinkID}
+		unique[i] = !stored[ms(c.At)][k] && !slices.ContainsFunc(earlier[k], func(t time.Time) bool {
+			return t.Sub(c.At).Abs() < UniqueWindow
 		})
-		for _, key := range keys {
-			r := rollups[key]
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
-					unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
-					bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`,
-				key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
-				return fmt.Errorf("update click rollup: %w", err)
+		earlier[k] = append(earlier[k], c.At)
+	}
+	return unique, nil
+}
+
+// lockPairs takes the PostgreSQL advisory locks of the pairs (a 64-bit hash
+// of each), in ascending order, until the transaction ends. A hash
+// collision only makes two pairs wait for each other.
+func (tx *Tx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
+	keys := make([]int64, 0, len(pairs))
+	for k := range pairs {
+		h := fnv.New64a()
+		h.Write([]byte(k.visitor))
+		h.Write([]byte{0})
+		h.Write([]byte(k.linkID))
+		keys = append(keys, int64(h.Sum64()))
+	}
+	slices.Sort(keys)
+	for chunk := range slices.Chunk(keys, 500) {
+		var q strings.Builder
+		args := make([]any, len(chunk))
+		q.WriteString("SELECT ")
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "pg_advisory_xact_lock($%d)", i+1)
+			args[i] = k
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("lock click visitors: %w", err)
+		}
+	}
+	return nil
+}
+
+// pairsClickedNear returns which of the pairs have a stored non-bot click
+// less than UniqueWindow before or after at.
+func (tx *Tx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
+	near := map[visitorLink]bool{}
+	for chunk := range slices.Chunk(ks, 400) {
+		var q strings.Builder
+		args := []any{ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow))}
+		q.WriteString("SELECT v.column1, v.column2 FROM (VALUES ")
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "($%d, $%d)", len(args)+1, len(args)+2)
+			args = append(args, k.visitor, k.linkID)
+		}
+		// "+ 0" keeps the upper bound out of the index conditions, so that the
+		// planner cannot mistake clicks_link (link, time) for as good a fit as
+		// clicks_visitor (visitor, link, time): PostgreSQL did so on a young
+		// table without statistics, scanning every click of a busy link.
+		q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
+			AND c.occurred_at > $1 AND c.occurred_at + 0 < $2 AND NOT c.bot)`)
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("click uniqueness: %w", err)
+		}
+		for rows.Next() {
+			var k visitorLink
+			if err := rows.Scan(&k.visitor, &k.linkID); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("click uniqueness: %w", err)
+			}
+			near[k] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("click uniqueness: %w", err)
+		}
+	}
+	return near, nil
+}
+
+// clickColumns are the columns insertClickRows fills, one placeholder each.
+const clickColumns = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
+
+// insertClickRows inserts the clicks. On PostgreSQL it sends multi-row
+// INSERTs (one round trip per 200 clicks). SQLite runs in the process, so
+// round trips cost nothing there, while a long statement costs a parse per
+// batch and a bind that grows with the square of its placeholders: there
+// one prepared single-row INSERT runs once per click.
+func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
+	const perRow = 12
+	row := func(i int) []any {
+		c := cs[i]
+		l := links[c.LinkID]
+		return []any{c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
+			clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
+			clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot}
+	}
+	if tx.db.dialect == SQLite {
+		stmt, err := tx.PrepareContext(ctx, "INSERT INTO clicks ("+clickColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+		if err != nil {
+			return fmt.Errorf("insert clicks: %w", err)
+		}
+		defer stmt.Close()
+		// The transaction holds SQLite's write lock: an insert cannot wait on
+		// anything, so it runs without the driver's per-statement watch of
+		// ctx (a goroutine each); the commit still honours ctx.
+		rowCtx := context.WithoutCancel(ctx)
+		for i := range cs {
+			if _, err := stmt.ExecContext(rowCtx, row(i)...); err != nil {
+				return fmt.Errorf("insert click: %w", err)
 			}
 		}
 		return nil
+	}
+	for start := 0; start < len(cs); start += 200 {
+		n := min(200, len(cs)-start)
+		var q strings.Builder
+		q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
+		args := make([]any, 0, perRow*n)
+		for i := range n {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for j := range perRow {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteByte('$')
+				q.WriteString(strconv.Itoa(i*perRow + j + 1))
+			}
+			q.WriteByte(')')
+			args = append(args, row(start+i)...)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("insert clicks: %w", err)
+		}
+	}
+	return nil
+}
+
+// addClickRollups adds the clicks to their links' daily rollups.
+func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
+	rollups := map[rollupKey]*rollup{}
+	var keys []rollupKey
+	for i, c := range cs {
+		key := rollupKey{c.LinkID, c.At.In(links[c.LinkID].loc).Format(time.DateOnly)}
+		r := rollups[key]
+		if r == nil {
+			r = &rollup{}
+			rollups[key] = r
+			keys = append(keys, key)
+		}
+		switch {
+		case c.Bot:
+			r.bots++
+		case unique[i]:
+			r.clicks++
+			r.unique++
+		default:
+			r.clicks++
+		}
+	}
+	// In key order, so that concurrent batches (other instances) lock rows in one order.
+	slices.SortFunc(keys, func(a, b rollupKey) int {
+		return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
 	})
+	for _, key := range keys {
+		r := rollups[key]
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+				unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+				bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`,
+			key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
+			return fmt.Errorf("update click rollup: %w", err)
+		}
+	}
+	return nil
 }
 
 // clickLink reads the link's program, its time zone and whether the
@@ -151,11 +341,25 @@ func (tx *Tx) clickLink(ctx context.Context, linkID string) (*clickLink, error) 
 	} else if err != nil {
 		return nil, fmt.Errorf("find click link: %w", err)
 	}
-	if l.loc, err = time.LoadLocation(tz); err != nil {
-		l.loc = time.UTC
-	}
+	l.loc = location(tz)
 	l.attributable = tandem.MembershipStatus(status) == tandem.MembershipApproved
 	return &l, nil
+}
+
+// zones caches time.LoadLocation, which reads the zone database each call.
+var zones sync.Map // name -> *time.Location
+
+// location returns the named time zone, or UTC if it is unknown.
+func location(name string) *time.Location {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	zones.Store(name, loc)
+	return loc
 }
 
 // linkStats fills in the links' click counts (unique, bots excluded) from

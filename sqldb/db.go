@@ -55,6 +55,8 @@ type DB struct {
 	logger  *slog.Logger
 	// versions caches plan versions by ID: they are immutable once stored.
 	versions sync.Map
+	// redirects is FindRedirect's memory, cleared by the writes that change a redirect.
+	redirects redirectCache
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock

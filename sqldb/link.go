@@ -256,13 +256,21 @@ func (s *LinkService) ArchiveLink(ctx context.Context, partnerID, linkID string)
 		}
 		return tx.audit(ctx, "link.archive", l.ID, map[string]string{"code": l.Code, "partner_id": l.PartnerID})
 	})
+	if err == nil {
+		s.db.redirects.forget() // the link stops redirecting now, not in RedirectTTL
+	}
 	return l, err
 }
 
 // FindRedirect returns the link with the code (archived ones included) and
 // its program, in one read transaction and without the link's click
-// counts: all the redirect needs, and no more on its hot path.
+// counts: all the redirect needs, and no more on its hot path. Answers are
+// kept in memory for up to RedirectTTL.
 func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Link, *tandem.Program, error) {
+	if l, p, ok := s.db.redirects.get(code); ok {
+		return l, p, nil
+	}
+	gen := s.db.redirects.generation()
 	var l *tandem.Link
 	var p *tandem.Program
 	err := s.db.inReadTx(ctx, func(tx *Tx) error {
@@ -277,6 +285,9 @@ func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Li
 		p, err = findProgramByID(ctx, tx, l.ProgramID)
 		return err
 	})
+	if err == nil {
+		s.db.redirects.put(code, gen, l, p)
+	}
 	return l, p, err
 }
 

@@ -68,7 +68,7 @@ func (s *ProgramService) UpdateProgram(ctx context.Context, p *tandem.Program) e
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.db.inWriteTx(ctx, func(tx *Tx) error {
+	err := s.db.inWriteTx(ctx, func(tx *Tx) error {
 		old, err := findProgramByID(ctx, tx, p.ID)
 		if err != nil {
 			return err
@@ -90,6 +90,10 @@ func (s *ProgramService) UpdateProgram(ctx context.Context, p *tandem.Program) e
 		}
 		return tx.audit(ctx, "program.update", p.ID, changes(old, p))
 	})
+	if err == nil {
+		s.db.redirects.forget() // its links follow the new destination now
+	}
+	return err
 }
 
 // changes lists the JSON fields that differ between two versions of an

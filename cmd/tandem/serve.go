@@ -33,12 +33,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	smtpURL := fs.String("smtp-url", "", "SMTP server for email: smtp://USER:PASS@HOST:587 (STARTTLS), smtps://…:465, ?tls=none for local servers; without one, emails are written to DATA-DIR/mail")
 	smtpFrom := fs.String("smtp-from", "Tandem <tandem@localhost>", "sender address of emails")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
+	floodRate := fs.Float64("click-flood-rate", 5, "clicks per second one visitor network (IPv4 /24, IPv6 /64) may record after its burst")
+	floodBurst := fs.Int("click-flood-burst", 60, "clicks one visitor network may record at once")
 	rest, err := parseFlags(env, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return &usageError{fmt.Sprintf("unexpected argument %q", rest[0])}
+	}
+	if *floodRate <= 0 || *floodBurst <= 0 {
+		return &usageError{"--click-flood-rate and --click-flood-burst must be above 0"}
 	}
 	if *retentionDays < 0 {
 		return &usageError{"--audit-retention-days must be 0 or more"}
@@ -113,6 +118,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	clickWriter := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: logger})
 	defer clickWriter.Close(context.Background())
 	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
+		Flood: tandemhttp.FloodLimit{PerSecond: *floodRate, Burst: *floodBurst},
 		Services: tandemhttp.Services{
 			Programs: services.programs, Partners: services.partners, Audit: services.audit, Accounts: services.accounts,
 			RateLimiter: sqldb.NewRateLimiter(db), Sessions: sqldb.NewSessionStore(db), Recruiting: services.recruiting,
