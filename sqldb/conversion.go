@@ -426,13 +426,21 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 	return nil
 }
 
-// referral adds the referral the event names to the attribution input.
-// Referrals (leads) are not stored yet: a referral ID is refused until they
-// are.
-func (r *recorder) referral(_ context.Context, _ *tandem.Program, in tandem.ConversionInput, _ *attribution.Input, _ *[]string) error {
-	if in.ReferralID != "" {
-		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
+// referral adds the referral the event names to the attribution input: it
+// must be one of the program's.
+func (r *recorder) referral(ctx context.Context, p *tandem.Program, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
+	if in.ReferralID == "" {
+		return nil
 	}
+	var partnerID string
+	err := r.tx.QueryRowContext(ctx, `SELECT partner_id FROM referrals WHERE id = $1 AND program_id = $2`, in.ReferralID, p.ID).Scan(&partnerID)
+	if isNoRows(err) {
+		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
+	} else if err != nil {
+		return fmt.Errorf("find referral: %w", err)
+	}
+	ai.Referral = &attribution.Referral{ID: in.ReferralID, PartnerID: partnerID}
+	*partnerIDs = append(*partnerIDs, partnerID)
 	return nil
 }
 

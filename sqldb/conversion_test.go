@@ -244,3 +244,35 @@ func TestAgreementHold(t *testing.T) {
 		f.verify(t)
 	})
 }
+
+// TestReferralAttribution: a sale naming a partner's referral is theirs,
+// even with another partner's coupon; an unknown referral is refused.
+func TestReferralAttribution(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db)
+		other := resMember(t, db, f.prog.ID, "other@example.com", tandem.MembershipApproved, "")
+		if _, err := sqldb.NewCouponService(db).CreateCoupon(ctx, f.prog.ID, other.ID, "OTHER10"); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := sqldb.NewReferralService(db).CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: f.partner,
+			Source: tandem.ReferralFromAPI, Email: "lead@buyer.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "s1", CustomerEmail: "lead@buyer.example",
+			ReferralID: ref.ID, Coupon: "other10", Amount: 1000, Currency: "USD"})
+		if res.Conversion.PartnerID != f.partner || res.Conversion.Attribution != "referral" {
+			t.Fatalf("%+v", res.Conversion)
+		}
+		_, err = f.conv.RecordConversion(ctx, tandem.ConversionInput{ProgramID: f.prog.ID, Kind: tandem.ConversionSale, EventID: "s2",
+			CustomerID: "c2", ReferralID: "ref_nope", Amount: 1000, Currency: "USD"}, "")
+		if tandem.ErrorField(err) != "referral_id" {
+			t.Fatalf("unknown referral: %v", err)
+		}
+		coupon := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "s3", CustomerID: "c3", Coupon: "OTHER10", Amount: 1000, Currency: "USD"})
+		if coupon.Conversion.PartnerID != other.ID || coupon.Conversion.Attribution != "coupon" {
+			t.Fatalf("%+v", coupon.Conversion)
+		}
+	})
+}
