@@ -114,7 +114,7 @@ func (s *Server) handleDecideCommissions(w http.ResponseWriter, r *http.Request)
 		// Some were skipped (the message says which) or nothing was done.
 		s.sessions.Put(r.Context(), sessError, tandem.ErrorMessage(err))
 	} else {
-		s.setFlash(r, fmt.Sprintf("%d commissions updated.", n))
+		s.setFlash(r, map[bool]string{true: "1 commission updated.", false: fmt.Sprintf("%d commissions updated.", n)}[n == 1])
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -6,3 +6,14 @@ document.addEventListener('submit', (event) => {
     event.preventDefault();
   }
 });
+
+// A checkbox with data-select-all="NAME" ticks or clears every checkbox
+// named NAME in its form (bulk actions on a list).
+document.addEventListener('change', (event) => {
+  const name = event.target.dataset && event.target.dataset.selectAll;
+  if (name && event.target.form) {
+    for (const box of event.target.form.querySelectorAll(`input[type="checkbox"][name="${name}"]`)) {
+      box.checked = event.target.checked;
+    }
+  }
+});
