@@ -32,6 +32,9 @@ const (
 	PrefixPlan       = "pln"
 	PrefixCommission = "com"
 	PrefixPosting    = "led"
+	PrefixMethod     = "pmt"
+	PrefixBatch      = "pbt"
+	PrefixPayout     = "pay"
 
 	PrefixAgreementVersion = "agv"
 	PrefixPlanVersion      = "plv"
