@@ -42,7 +42,7 @@ type PayoutSettings struct {
 	// converts no currencies).
 	Currency string `json:"currency"`
 	// Minimums is the smallest payout per currency, in minor units.
-	Minimums map[string]int64  `json:"minimums"`
+	Minimums map[string]int64   `json:"minimums"`
 	Methods  []PayoutMethodKind `json:"methods"`
 	TimeZone string             `json:"time_zone"`
 }
@@ -164,7 +164,7 @@ type PartnerBalance struct {
 	InPayout    int64  `json:"in_payout" doc:"In open payout lines."`
 	Eligible    int64  `json:"eligible" doc:"What the next batch would pay."`
 	NotPayable  string `json:"not_payable_reason,omitempty"`
-	ProgramID  string `json:"program_id,omitempty"`
+	ProgramID   string `json:"program_id,omitempty"`
 	// NextPayout is the next scheduled proposal (zero for manual schedules).
 	NextPayout time.Time `json:"next_payout_at,omitzero"`
 }

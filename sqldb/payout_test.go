@@ -18,9 +18,9 @@ import (
 // conversion path and the approval job makes their commissions payable.
 type payFixture struct {
 	*moneyFixture
-	pay    *sqldb.PayoutService
-	links  map[string]string // partner → their link
-	n      int
+	pay   *sqldb.PayoutService
+	links map[string]string // partner → their link
+	n     int
 }
 
 func newPayFixture(t *testing.T, db *sqldb.DB) *payFixture {
@@ -205,7 +205,7 @@ func TestPayoutBatchLifecycle(t *testing.T) {
 
 		// A refund after the payout is a clawback: netted from the next line.
 		f.record(t, tandem.ConversionInput{Kind: tandem.ConversionRefund, EventID: "r1", Parent: "s1", Amount: 25000}) // −50.00
-		f.earn(t, f.partner, "s6", 50000)                                                                               // +100.00
+		f.earn(t, f.partner, "s6", 50000)                                                                              // +100.00
 		f.approveAll(t)
 		*f.now = f.now.AddDate(0, 1, 0)
 		b2, err := f.pay.Propose(ctx, f.prog.ID)
