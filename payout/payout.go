@@ -201,7 +201,7 @@ func Decide(s *tandem.PayoutSettings, c Candidate, now time.Time) Decision {
 	case !c.Credit && !s.Accepts(c.Method.Kind):
 		d.Skip = fmt.Sprintf("The program does not pay through %s.", MethodName(c.Method.Kind))
 	case CanPay(d.Method, c.Currency) != nil:
-		d.Skip = CanPay(d.Method, c.Currency).Error()
+		d.Skip = tandem.ErrorMessage(CanPay(d.Method, c.Currency))
 	case d.Amount <= 0:
 		d.Skip = fmt.Sprintf("Clawbacks of %s are still owed; they are netted from later commissions.", tandem.FormatAmount(-c.Debt, c.Currency))
 	case d.Amount < minimum:
