@@ -32,19 +32,19 @@ const (
 
 // PayoutSettings are a program's payout rules.
 type PayoutSettings struct {
-	ProgramID  string         `json:"program_id"`
-	Schedule   PayoutSchedule `json:"schedule"`
-	DayOfMonth int            `json:"day_of_month,omitempty" doc:"1–28, for monthly."`
-	Weekday    time.Weekday   `json:"weekday,omitempty" doc:"0 (Sunday) – 6, for weekly."`
+	ProgramID  string         `json:"program_id" required:"false"`
+	Schedule   PayoutSchedule `json:"schedule" required:"false"`
+	DayOfMonth int            `json:"day_of_month,omitempty" required:"false" doc:"1–28, for monthly."`
+	Weekday    time.Weekday   `json:"weekday,omitempty" required:"false" doc:"0 (Sunday) – 6, for weekly."`
 	// NetDays: a commission is paid once it has been approved this long.
-	NetDays int `json:"net_days"`
+	NetDays int `json:"net_days" required:"false"`
 	// Currency is what the program pays in: its own currency (Tandem
 	// converts no currencies).
-	Currency string `json:"currency"`
+	Currency string `json:"currency" required:"false"`
 	// Minimums is the smallest payout per currency, in minor units.
-	Minimums map[string]int64   `json:"minimums"`
-	Methods  []PayoutMethodKind `json:"methods"`
-	TimeZone string             `json:"time_zone"`
+	Minimums map[string]int64   `json:"minimums" required:"false"`
+	Methods  []PayoutMethodKind `json:"methods" required:"false"`
+	TimeZone string             `json:"time_zone" required:"false"`
 }
 
 // Accepts reports whether the program pays through the method kind.

@@ -64,6 +64,7 @@ func (s *Server) apiRoutes() {
 	s.apiLinkRoutes(api)
 	s.apiConversionRoutes(api)
 	s.apiMoneyRoutes(api)
+	s.apiPayoutRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same

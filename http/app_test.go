@@ -47,7 +47,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string) *app {
 			Resources:  sqldb.NewResourceService(db), Invitations: sqldb.NewInvitationService(db),
 			Links: sqldb.NewLinkService(db), Clicks: writer,
 			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
-			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db),
+			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db), Payouts: sqldb.NewPayoutService(db),
 		}})
 	if err != nil {
 		t.Fatal(err)

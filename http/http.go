@@ -64,6 +64,7 @@ type Services struct {
 	Commissions tandem.CommissionService
 	Plans       tandem.PlanService
 	Ledger      tandem.LedgerService
+	Payouts     tandem.PayoutService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }

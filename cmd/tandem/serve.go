@@ -13,11 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/clicks"
 	"github.com/tandem-prm/tandem/demo"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/jobs"
 	"github.com/tandem-prm/tandem/mail"
+	"github.com/tandem-prm/tandem/payout"
+	"github.com/tandem-prm/tandem/payout/stripeconnect"
 	"github.com/tandem-prm/tandem/sqldb"
 )
 
@@ -32,6 +35,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	baseURL := fs.String("base-url", "", "public URL of this server, used in emailed links; https:// makes cookies Secure (default http://LISTEN)")
 	smtpURL := fs.String("smtp-url", "", "SMTP server for email: smtp://USER:PASS@HOST:587 (STARTTLS), smtps://…:465, ?tls=none for local servers; without one, emails are written to DATA-DIR/mail")
 	smtpFrom := fs.String("smtp-from", "Tandem <tandem@localhost>", "sender address of emails")
+	stripeKey := fs.String("stripe-secret-key", "", "Stripe secret key for paying partners by Stripe Connect transfers; without one, Stripe Connect lines wait unsent")
+	stripeURL := fs.String("stripe-api-url", "", "Stripe API URL (default Stripe's; stripe-mock in tests)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
 	rest, err := parseFlags(env, fs, args)
 	if err != nil {
@@ -92,7 +97,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts}, jobs.Config{
+		PayoutProviders: payoutProviders(*stripeKey, *stripeURL),
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -119,7 +125,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Agreements: services.agreements, Onboarding: services.onboarding,
 			Resources: services.resources, Invitations: services.invitations, Links: services.links,
 			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
-			Plans: services.plans, Ledger: services.ledger,
+			Plans: services.plans, Ledger: services.ledger, Payouts: services.payouts,
 		}})
 	if err != nil {
 		return err
@@ -164,6 +170,7 @@ type services struct {
 	commissions *sqldb.CommissionService
 	plans       *sqldb.PlanService
 	ledger      *sqldb.LedgerService
+	payouts     *sqldb.PayoutService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -183,7 +190,18 @@ func newServices(db *sqldb.DB) services {
 		plans:       sqldb.NewPlanService(db),
 		ledger:      sqldb.NewLedgerService(db),
 		links:       sqldb.NewLinkService(db),
+		payouts:     sqldb.NewPayoutService(db),
 	}
+}
+
+// payoutProviders are the payout senders: files and product credit always,
+// Stripe Connect when a key is configured.
+func payoutProviders(stripeKey, stripeURL string) payout.Providers {
+	p := payout.DefaultProviders()
+	if stripeKey != "" {
+		p[tandem.MethodStripeConnect] = stripeconnect.New(stripeKey, stripeURL, nil)
+	}
+	return p
 }
 
 // newMailer returns the SMTP sender, or without --smtp-url one that writes
