@@ -166,7 +166,7 @@ func (tx *Tx) approveLine(ctx context.Context, st *tandem.PayoutSettings, l *tan
 	case !l.Credit && !st.Accepts(m.Kind):
 		reason = fmt.Sprintf("The program does not pay through %s.", payout.MethodName(m.Kind))
 	case !l.Credit && payout.CanPay(m.Kind, l.Currency) != nil:
-		reason = payout.CanPay(m.Kind, l.Currency).Error()
+		reason = tandem.ErrorMessage(payout.CanPay(m.Kind, l.Currency))
 	case l.Amount <= 0:
 		reason = "Refunds meanwhile left nothing to pay."
 	case l.Amount < st.Minimums[l.Currency]:
