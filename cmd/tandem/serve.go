@@ -98,12 +98,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
 	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts}, jobs.Config{
+		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
+		Logger:         logger,
+		Registerer:     reg,
+		Mailer:         mailer,
+		BaseURL:        *baseURL,
+
 		PayoutProviders: payoutProviders(*stripeKey, *stripeURL),
-		AuditRetention:  time.Duration(*retentionDays) * 24 * time.Hour,
-		Logger:          logger,
-		Registerer:      reg,
-		Mailer:          mailer,
-		BaseURL:         *baseURL,
 	})
 	if err != nil {
 		return err
