@@ -211,6 +211,11 @@ type PayoutService interface {
 	MarkPaid(ctx context.Context, batchID string, lineIDs []string, reference string) (int, error)
 	// Balances returns payable balances (one partner's, or every one's).
 	Balances(ctx context.Context, partnerID string) ([]*PartnerBalance, error)
+	// PayoutStatement lists what a partner's payout line paid.
+	PayoutStatement(ctx context.Context, partnerID, lineID string) (*Statement, error)
+	// PeriodStatement lists what moved a partner's payable balance in
+	// [from, to).
+	PeriodStatement(ctx context.Context, partnerID, currency string, from, to time.Time) (*Statement, error)
 }
 
 // SendPayoutJob sends one approved payout line through its method's
@@ -230,3 +235,27 @@ type PayoutScheduleJob struct{}
 
 // Kind implements Job.
 func (PayoutScheduleJob) Kind() string { return "payout_schedule" }
+
+// Statement lists what moved a partner's payable balance in one currency:
+// for a period (commissions approved, clawbacks, payouts) or for one payout
+// (the commissions it paid and the debt it netted).
+type Statement struct {
+	PartnerID   string         `json:"partner_id"`
+	PartnerName string         `json:"partner_name"`
+	Currency    string         `json:"currency"`
+	Title       string         `json:"title"`
+	From        time.Time      `json:"from,omitzero"`
+	To          time.Time      `json:"to,omitzero"`
+	Opening     int64          `json:"opening_balance"`
+	Closing     int64          `json:"closing_balance"`
+	Rows        []StatementRow `json:"rows"`
+}
+
+// StatementRow is one line of a statement.
+type StatementRow struct {
+	Date        time.Time `json:"date"`
+	Kind        string    `json:"kind"` // commission, clawback, payout, netted
+	Reference   string    `json:"reference"`
+	Description string    `json:"description"`
+	Amount      int64     `json:"amount"`
+}

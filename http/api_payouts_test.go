@@ -16,14 +16,16 @@ import (
 func payableFixture(t *testing.T, a *app, db *sqldb.DB) (prog *tandem.Program, partnerID string) {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Now().UTC()
-	db.Now = func() time.Time { return now }
+	// The sale happened 40 days ago; the approval runs on the real clock,
+	// which sessions also use.
+	past := time.Now().UTC().AddDate(0, 0, -40)
+	db.Now = func() time.Time { return past }
 	prog, partnerID, clickID := conversionFixture(t, a, db)
 	if _, err := sqldb.NewConversionService(db).RecordConversion(ctx, tandem.ConversionInput{ProgramID: prog.ID, Kind: tandem.ConversionSale,
 		EventID: "in_1", CustomerID: "cus_1", ClickID: clickID, Amount: 10000, Currency: prog.Currency}, ""); err != nil {
 		t.Fatal(err)
 	}
-	now = now.AddDate(0, 0, 31)
+	db.Now = tandem.SystemClock
 	if n, err := sqldb.NewCommissionService(db).ApproveDue(ctx, 10); err != nil || n != 1 {
 		t.Fatalf("approve: %d %v", n, err)
 	}

@@ -126,6 +126,7 @@ func (s *Server) routes() {
 	s.agreementRoutes()
 	s.linkRoutes()
 	s.commissionRoutes()
+	s.payoutRoutes()
 	s.redirectRoutes()
 	s.apiRoutes()
 	s.mux.HandleFunc("/", s.handleNotFound)

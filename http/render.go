@@ -223,6 +223,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 		{"Applications", "/admin/applications", tandem.PermView},
 		{"Partners", "/admin/partners", tandem.PermView},
 		{"Commissions", "/admin/commissions", tandem.PermView},
+		{"Payouts", "/admin/payouts", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},
 		{"Audit log", "/admin/audit", tandem.PermViewAudit},
@@ -239,7 +240,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 
 // portalNav is the partner portal's sidebar.
 func portalNav(current string) []navItem {
-	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Earnings", Path: "/portal/earnings"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
+	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Earnings", Path: "/portal/earnings"}, {Label: "Payouts", Path: "/portal/payouts"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
 	for i := range nav {
 		nav[i].Current = nav[i].Path == current ||
 			nav[i].Path == "/portal/links" && strings.HasPrefix(current, "/portal/programs/") && strings.HasSuffix(current, "/links")

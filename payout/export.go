@@ -87,3 +87,30 @@ func trim(s string, n int) string {
 	}
 	return s
 }
+
+// StatementCSV writes a statement as CSV with a header: date, kind,
+// reference, description, amount (a decimal in the currency), currency;
+// then the opening and closing balances as rows of their own.
+func StatementCSV(st *tandem.Statement) ([]byte, error) {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	row := func(date, kind, ref, desc string, amount int64) {
+		_ = w.Write([]string{date, kind, ref, desc, tandem.FormatDecimal(amount, st.Currency), st.Currency})
+	}
+	_ = w.Write([]string{"date", "kind", "reference", "description", "amount", "currency"})
+	first := ""
+	if !st.From.IsZero() {
+		first = st.From.Format("2006-01-02")
+	}
+	row(first, "opening_balance", "", "Payable balance at the start", st.Opening)
+	for _, r := range st.Rows {
+		row(r.Date.Format("2006-01-02"), r.Kind, r.Reference, r.Description, r.Amount)
+	}
+	last := ""
+	if !st.To.IsZero() {
+		last = st.To.Add(-1).Format("2006-01-02")
+	}
+	row(last, "closing_balance", "", "Payable balance at the end", st.Closing)
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}

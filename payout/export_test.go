@@ -69,3 +69,17 @@ func TestWiseCSV(t *testing.T) {
 		t.Fatal("a PayPal line in a Wise file")
 	}
 }
+
+func TestStatementCSV(t *testing.T) {
+	st := &tandem.Statement{Currency: "EUR", From: date("2026-03-01 00:00"), To: date("2026-04-01 00:00"), Opening: -500, Closing: 500,
+		Rows: []tandem.StatementRow{
+			{Date: date("2026-03-02 10:00"), Kind: "commission", Reference: "com_1", Description: "20% of 100.00 EUR, Pro plan", Amount: 2000},
+			{Date: date("2026-03-09 10:00"), Kind: "clawback", Reference: "com_0", Description: "5.00 EUR taken back: refund re_1", Amount: -500},
+			{Date: date("2026-03-15 00:00"), Kind: "payout", Reference: "pay_1", Description: "Payout pay_1 (paypal)", Amount: -500},
+		}}
+	got, err := StatementCSV(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "statement.csv", got)
+}

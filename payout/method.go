@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/tandem-prm/tandem"
 )
 
@@ -166,4 +168,24 @@ func maskEmail(e string) string {
 		local = local[:2] + "…"
 	}
 	return local + "@" + domain
+}
+
+// ParseAmount reads a decimal amount such as "50" or "50.00" in the
+// currency's minor units, exactly: more decimals than the currency has, a
+// negative or a too large amount is refused.
+func ParseAmount(s, currency string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := decimal.NewFromString(s)
+	digits := int32(tandem.CurrencyDigits(currency))
+	if err != nil || d.IsNegative() || d.Exponent() < -digits {
+		return 0, tandem.Invalidf("amount", "Enter an amount such as 50.00 %s.", currency)
+	}
+	minor := d.Shift(digits)
+	if minor.GreaterThan(decimal.NewFromInt(tandem.MaxAmount)) {
+		return 0, tandem.Invalidf("amount", "The amount is too large.")
+	}
+	return minor.IntPart(), nil
 }

@@ -188,3 +188,21 @@ func TestValidateMethod(t *testing.T) {
 		t.Fatal("CanPay")
 	}
 }
+
+func TestParseAmount(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		currency string
+		want     int64
+		ok       bool
+	}{
+		{"50", "USD", 5000, true}, {"50.5", "USD", 5050, true}, {"0.01", "USD", 1, true}, {"", "USD", 0, true},
+		{"1000", "JPY", 1000, true}, {"1.234", "KWD", 1234, true},
+		{"0.001", "USD", 0, false}, {"1.5", "JPY", 0, false}, {"-1", "USD", 0, false}, {"ten", "USD", 0, false}, {"1e20", "USD", 0, false},
+	} {
+		got, err := ParseAmount(tc.in, tc.currency)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("ParseAmount(%q, %s) = %d, %v", tc.in, tc.currency, got, err)
+		}
+	}
+}
