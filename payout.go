@@ -206,6 +206,9 @@ type PayoutService interface {
 	// ApproveBatch freezes the batch's lines and enqueues their sending.
 	ApproveBatch(ctx context.Context, batchID string) (*PayoutBatch, error)
 	CancelBatch(ctx context.Context, batchID string) error
+	// StartSending moves an approved line to sending (what the send job
+	// does first) and returns it.
+	StartSending(ctx context.Context, lineID string) (*PayoutLine, error)
 	// MarkPaid settles sending lines of a file-exported method (all of the
 	// batch's when lineIDs is empty) with the finance user's reference.
 	MarkPaid(ctx context.Context, batchID string, lineIDs []string, reference string) (int, error)

@@ -21,6 +21,7 @@ type Services struct {
 	Onboarding  tandem.OnboardingService
 	Invitations tandem.InvitationService
 	Links       tandem.LinkService
+	Money       *Money // optional: commissions and payouts
 }
 
 // Demo sign-in details, printed by `tandem demo` so a new user can look
@@ -170,6 +171,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if err := addLinks(ctx, s, programs[ref].ID, partnerID, partnerUserID); err != nil {
 		return nil, fmt.Errorf("demo links: %w", err)
+	}
+	if err := addPayouts(ctx, s, programs[ref].ID, partnerID); err != nil {
+		return nil, fmt.Errorf("demo payouts: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {

@@ -16,7 +16,9 @@ func TestSeed(t *testing.T) {
 		ctx := context.Background()
 		s := demo.Services{Programs: sqldb.NewProgramService(db), Partners: sqldb.NewPartnerService(db), Accounts: sqldb.NewAccountService(db), Recruiting: sqldb.NewRecruitingService(db),
 			Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db), Onboarding: sqldb.NewOnboardingService(db),
-			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db)}
+			Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db),
+			Money: &demo.Money{Clicks: sqldb.NewClickStore(db), Plans: sqldb.NewPlanService(db), Conversions: sqldb.NewConversionService(db),
+				Commissions: sqldb.NewCommissionService(db), Payouts: sqldb.NewPayoutService(db)}}
 		sum, err := demo.Seed(ctx, s)
 		if err != nil {
 			t.Fatal(err)
@@ -73,6 +75,12 @@ func TestSeed(t *testing.T) {
 		}
 		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {
 			t.Errorf("acceptances = %+v, %v", acc, err)
+		}
+		// Money: a paid batch and a proposed one waiting for finance.
+		bs, err := s.Money.Payouts.Batches(ctx, ref.ID, 10)
+		if err != nil || len(bs) != 2 || bs[0].Status != tandem.BatchProposed || bs[1].Status != tandem.BatchPaid ||
+			bs[0].LineCount != 1 || bs[1].Total != (49000+129000+49000)/5 || bs[0].Total != (89000+49000)/5 {
+			t.Errorf("payout batches = %+v, %v", bs, err)
 		}
 		if rs, _ := s.Resources.FindResources(ctx, tandem.ResourceFilter{ProgramID: ref.ID}); len(rs) != 6 {
 			t.Errorf("%d resources; want 6", len(rs))

@@ -172,6 +172,7 @@ type services struct {
 	plans       *sqldb.PlanService
 	ledger      *sqldb.LedgerService
 	payouts     *sqldb.PayoutService
+	clicks      *sqldb.ClickStore
 }
 
 func newServices(db *sqldb.DB) services {
@@ -192,6 +193,7 @@ func newServices(db *sqldb.DB) services {
 		ledger:      sqldb.NewLedgerService(db),
 		links:       sqldb.NewLinkService(db),
 		payouts:     sqldb.NewPayoutService(db),
+		clicks:      sqldb.NewClickStore(db),
 	}
 }
 
@@ -237,7 +239,8 @@ func printSetupLink(ctx context.Context, env *environment, s services, baseURL s
 func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
-		Links: s.links})
+		Links: s.links, Money: &demo.Money{Clicks: s.clicks, Plans: s.plans, Conversions: s.conversions,
+			Commissions: s.commissions, Payouts: s.payouts}})
 	if err != nil {
 		return err
 	}
