@@ -79,7 +79,7 @@ func (s *PayoutService) PeriodStatement(ctx context.Context, partnerID, currency
 		rows, err := tx.QueryContext(ctx, `SELECT p.occurred_at, p.kind, p.source_key, COALESCE(p.commission_id, ''), p.memo, l.amount
 			FROM ledger_lines l JOIN ledger_postings p ON p.id = l.posting_id
 			WHERE l.partner_id = $1 AND l.account_type = 'payable' AND l.currency = $2 AND p.occurred_at >= $3 AND p.occurred_at < $4
-			ORDER BY p.occurred_at, p.id`, partnerID, currency, ms(from), ms(to))
+			ORDER BY p.occurred_at, CASE p.kind WHEN 'commission_approved' THEN 0 WHEN 'payout_paid' THEN 1 ELSE 2 END, p.id`, partnerID, currency, ms(from), ms(to))
 		if err != nil {
 			return fmt.Errorf("statement: %w", err)
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/clicks"
@@ -76,12 +78,12 @@ func (f *payFixture) setMethod(t *testing.T, partner string, kind tandem.PayoutM
 }
 
 // sendAll sends every approved line of the batch through the providers, as
-// the send jobs do.
+// the send jobs do; a line without a provider stays approved.
 func (f *payFixture) sendAll(t *testing.T, b *tandem.PayoutBatch, providers payout.Providers) {
 	t.Helper()
 	ctx := context.Background()
 	for _, l := range b.Lines {
-		if l.Status != tandem.LineApproved {
+		if l.Status != tandem.LineApproved || providers[l.MethodKind] == nil {
 			continue
 		}
 		sl, err := f.pay.StartSending(ctx, l.ID)
@@ -300,6 +302,167 @@ func TestPayoutRequestStorm(t *testing.T) {
 		lines, err := f.pay.Lines(ctx, tandem.LineFilter{PartnerID: f.partner})
 		if err != nil || len(lines) != 1 || lines[0].Amount != 10000 {
 			t.Fatalf("lines: %+v %v", lines, err)
+		}
+	})
+}
+
+// failingProvider refuses every line, as Stripe refuses a closed account.
+type failingProvider struct{}
+
+func (failingProvider) Send(context.Context, *tandem.PayoutLine) (payout.Result, error) {
+	return payout.Result{Settled: true, Failed: true, Reason: "Stripe: No such destination"}, nil
+}
+
+func TestPayoutHoldsFailuresAndSchedule(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newPayFixture(t, db)
+		other := f.addPartner(t)
+		f.earn(t, f.partner, "s1", 50000)
+		f.earn(t, other, "s2", 30000)
+		f.setMethod(t, f.partner, tandem.MethodStripeConnect, map[string]string{"account_id": "acct_1A2b3C4d5E6f"})
+		f.setMethod(t, other, tandem.MethodProductCredit, map[string]string{"customer_id": "cus_42"})
+		f.approveAll(t)
+
+		// Nothing is due on a manual schedule; a weekly one is due once its
+		// day has come and no batch was proposed since.
+		if due, err := f.pay.DuePrograms(ctx); err != nil || len(due) != 0 {
+			t.Fatalf("manual schedule due: %v %v", due, err)
+		}
+		if err := f.pay.SaveSettings(ctx, &tandem.PayoutSettings{ProgramID: f.prog.ID, Schedule: tandem.ScheduleWeekly, Weekday: f.now.Weekday()}); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := f.pay.DuePrograms(ctx); err != nil || len(due) != 1 {
+			t.Fatalf("weekly schedule due: %v %v", due, err)
+		}
+
+		b, err := f.pay.Propose(ctx, f.prog.ID)
+		if err != nil || len(b.Lines) != 2 {
+			t.Fatalf("proposal: %+v %v", b, err)
+		}
+		if due, _ := f.pay.DuePrograms(ctx); len(due) != 0 {
+			t.Fatalf("still due after the proposal: %v", due)
+		}
+		// Holding a line keeps its commissions out of batches until released.
+		var held *tandem.PayoutLine
+		for _, l := range b.Lines {
+			if l.PartnerID == other {
+				held = l
+			}
+		}
+		if err := f.pay.HoldLine(ctx, held.ID, ""); tandem.ErrorField(err) != "reason" {
+			t.Fatalf("hold without a reason: %v", err)
+		}
+		if err := f.pay.HoldLine(ctx, held.ID, "Tax form missing"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.pay.RequestPayout(ctx, f.prog.ID, other); tandem.ErrorCode(err) != tandem.EINVALID ||
+			tandem.ErrorMessage(err) != "Nothing can be paid now: 60.00 USD is held by finance." {
+			t.Fatalf("request while held: %v", err)
+		}
+		if err := f.pay.RemoveLine(ctx, held.ID); tandem.ErrorCode(err) != tandem.ECONFLICT {
+			t.Fatalf("remove a held line: %v", err)
+		}
+
+		// A line the provider refuses fails with the reason; its commissions
+		// are payable again, and the batch is settled as failed.
+		b, err = f.pay.ApproveBatch(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t, b, payout.Providers{tandem.MethodStripeConnect: failingProvider{}})
+		lines, _ := f.pay.Lines(ctx, tandem.LineFilter{BatchID: b.ID, Status: tandem.LineFailed})
+		if len(lines) != 1 || lines[0].FailureReason != "Stripe: No such destination" {
+			t.Fatalf("failed lines: %+v", lines)
+		}
+		if b, _ = f.pay.Batch(ctx, b.ID); b.Status != tandem.BatchFailed {
+			t.Fatalf("batch after failure: %s", b.Status)
+		}
+		if st := commissionStatuses(t, db); st[tandem.CommissionApproved] != 2 || st[tandem.CommissionInPayout] != 0 {
+			t.Fatalf("statuses after failure: %v", st)
+		}
+		if got := f.balance(t, tandem.AccountPayable); got != 10000 {
+			t.Fatalf("payable after failure: %d", got)
+		}
+
+		// Released, the held commissions go with the next batch, as credit.
+		if n, err := f.pay.ReleaseHolds(ctx, other); err != nil || n != 1 {
+			t.Fatalf("release: %d %v", n, err)
+		}
+		b2, err := f.pay.Propose(ctx, f.prog.ID)
+		if err != nil || len(b2.Lines) != 2 {
+			t.Fatalf("second proposal: %+v %v", b2, err)
+		}
+		if err := f.pay.CancelBatch(ctx, b2.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.pay.CancelBatch(ctx, b2.ID); tandem.ErrorCode(err) != tandem.ECONFLICT {
+			t.Fatalf("cancel twice: %v", err)
+		}
+		b3, err := f.pay.Propose(ctx, f.prog.ID)
+		if err != nil || len(b3.Lines) != 2 {
+			t.Fatalf("third proposal: %+v %v", b3, err)
+		}
+		if _, err := f.pay.ApproveBatch(ctx, b3.ID); err != nil {
+			t.Fatal(err)
+		}
+		b3, _ = f.pay.Batch(ctx, b3.ID)
+		f.sendAll(t, b3, payout.DefaultProviders())
+		credit, _ := f.pay.Lines(ctx, tandem.LineFilter{Method: tandem.MethodProductCredit, Status: tandem.LinePaid})
+		if len(credit) != 1 || credit[0].ExternalRef != "credit:cus_42" || credit[0].Amount != 6000 {
+			t.Fatalf("credit lines: %+v", credit)
+		}
+		if unsent, err := f.pay.Unsent(ctx, f.now.Add(time.Hour)); err != nil || len(unsent) != 1 {
+			t.Fatalf("unsent (the Stripe line, with no Stripe provider): %v %v", unsent, err)
+		}
+		f.verify(t)
+	})
+}
+
+func TestPayoutStatements(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newPayFixture(t, db)
+		start := *f.now
+		f.earn(t, f.partner, "s1", 50000)
+		f.earn(t, f.partner, "s2", 10000)
+		f.setMethod(t, f.partner, tandem.MethodPayPal, map[string]string{"email": "jane@example.com"})
+		f.approveAll(t)
+		b, err := f.pay.Propose(ctx, f.prog.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = f.pay.ApproveBatch(ctx, b.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t, b, payout.DefaultProviders())
+		if _, err := f.pay.MarkPaid(ctx, b.ID, nil, "PP-9"); err != nil {
+			t.Fatal(err)
+		}
+		*f.now = f.now.Add(time.Minute)
+		f.record(t, tandem.ConversionInput{Kind: tandem.ConversionRefund, EventID: "r2", Parent: "s2"}) // a clawback of 20.00
+
+		st, err := f.pay.PayoutStatement(ctx, f.partner, b.Lines[0].ID)
+		if err != nil || len(st.Rows) != 3 || st.Rows[2].Kind != "payout" || st.Rows[2].Amount != -12000 || st.Rows[2].Reference != "PP-9" {
+			t.Fatalf("payout statement: %+v %v", st, err)
+		}
+		if _, err := f.pay.PayoutStatement(ctx, "prt_someoneelse", b.Lines[0].ID); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+			t.Fatalf("another partner's statement: %v", err)
+		}
+		period, err := f.pay.PeriodStatement(ctx, f.partner, "USD", start, f.now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := ""
+		for _, r := range period.Rows {
+			kinds += r.Kind + " "
+		}
+		if period.Opening != 0 || period.Closing != -2000 || kinds != "commission commission payout clawback " {
+			t.Fatalf("period statement: %s %+v", kinds, period)
+		}
+		bal, err := f.pay.Balances(ctx, f.partner)
+		if err != nil || len(bal) != 1 || bal[0].Payable != -2000 || !strings.HasPrefix(bal[0].NotPayable, "Refunds after earlier payouts left 20.00 USD owed") {
+			t.Fatalf("balances: %+v %v", bal, err)
 		}
 	})
 }
