@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +91,35 @@ func TestPayoutsAPI(t *testing.T) {
 		hist := decodeAs[struct{ Data []tandem.PayoutBatch }](t, apiCall(t, a, "GET", "/payout-batches?program_id="+prog.ID, read, nil), 200)
 		if len(hist.Data) != 1 || hist.Data[0].Status != tandem.BatchPaid || hist.Data[0].Total != 1000 {
 			t.Fatalf("history: %+v", hist)
+		}
+	})
+}
+
+// TestPayoutRequestStormAPI: 200 simultaneous payout requests for a balance
+// that covers one payout; exactly one is created, the others are refused
+// with a 4xx problem.
+func TestPayoutRequestStormAPI(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "https://partners.example.com")
+		_, _, _, write := apiKeys(t, a)
+		prog, partnerID := payableFixture(t, a, db)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[int]int{}
+		for range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res := apiCall(t, a, "POST", "/programs/"+prog.ID+"/payout-requests", write, map[string]any{"partner_id": partnerID})
+				mu.Lock()
+				codes[res.status]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if codes[201] != 1 || codes[201]+codes[400]+codes[409] != 200 {
+			t.Fatalf("answers: %v", codes)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 func (s *Server) payoutRoutes() {
 	s.mux.Handle("GET /admin/payouts", s.requireUser(tandem.PermView, s.handleAdminPayouts))
 	s.mux.Handle("GET /admin/payouts/lines.csv", s.requireUser(tandem.PermView, s.handlePayoutLinesCSV))
+	s.mux.Handle("GET /admin/payouts/balances.csv", s.requireUser(tandem.PermView, s.handlePayoutBalancesCSV))
 	s.mux.Handle("POST /admin/payouts/propose", s.requireUser(tandem.PermManagePayouts, s.handleProposeBatch))
 	s.mux.Handle("GET /admin/payouts/{id}", s.requireUser(tandem.PermView, s.handleAdminBatch))
 	s.mux.Handle("POST /admin/payouts/{id}/{action}", s.requireUser(tandem.PermManagePayouts, s.handleBatchAction))
@@ -105,6 +106,7 @@ func (s *Server) handleAdminBatch(w http.ResponseWriter, r *http.Request) {
 // handleBatchAction applies finance's decision: approve or cancel the
 // batch, remove or hold a line, or mark lines paid.
 func (s *Server) handleBatchAction(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
 	id := r.PathValue("id")
 	ctx := r.Context()
 	var err error
@@ -176,6 +178,24 @@ func (s *Server) handlePayoutLinesCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Flush()
 	sendCSV(w, "payouts.csv", buf.Bytes())
+}
+
+// handlePayoutBalancesCSV exports every partner's payable balance per
+// currency (negative ones are debts) and what open payouts hold.
+func (s *Server) handlePayoutBalancesCSV(w http.ResponseWriter, r *http.Request) {
+	bs, err := s.services.Payouts.Balances(r.Context(), "")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	c := csv.NewWriter(&buf)
+	_ = c.Write([]string{"partner_id", "partner", "currency", "payable", "in_open_payouts"})
+	for _, b := range bs {
+		_ = c.Write([]string{b.PartnerID, b.PartnerName, b.Currency, tandem.FormatDecimal(b.Payable, b.Currency), tandem.FormatDecimal(b.InPayout, b.Currency)})
+	}
+	c.Flush()
+	sendCSV(w, "payable-balances.csv", buf.Bytes())
 }
 
 // settingsPage is a program's payout settings form.

@@ -103,6 +103,7 @@ func TestRoleMatrix(t *testing.T) {
 			{"POST", "/admin/commissions/decide", url.Values{"ids": {"com_%s"}, "action": {"approve"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
 			{"GET", "/admin/payouts", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/payouts/lines.csv", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/payouts/balances.csv", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/programs/" + payProg.ID + "/payouts", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"POST", "/admin/programs/" + payProg.ID + "/payouts", url.Values{"schedule": {"manual"}, "methods": {"paypal"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
 			{"POST", "/admin/payouts/propose", url.Values{"program_id": {payProg.ID}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -91,11 +92,14 @@ func (w *payoutScheduleWorker) Work(ctx context.Context, job *river.Job[tandem.P
 	if err != nil {
 		return err
 	}
+	// One line that cannot be sent (no provider configured, an outage)
+	// does not hold up the others; the job fails and retries if any failed.
+	var errs []error
 	for _, id := range unsent {
 		if err := w.send(ctx, id); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	river.RecordOutput(ctx, map[string]int{"proposed": len(due), "resent": len(unsent)})
-	return nil
+	river.RecordOutput(ctx, map[string]int{"proposed": len(due), "resent": len(unsent) - len(errs)})
+	return errors.Join(errs...)
 }
