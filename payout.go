@@ -30,6 +30,21 @@ const (
 	MethodProductCredit PayoutMethodKind = "product_credit"
 )
 
+// Name is the method kind as people say it ("bank transfer (Wise)").
+func (k PayoutMethodKind) Name() string {
+	switch k {
+	case MethodPayPal:
+		return "PayPal"
+	case MethodWise:
+		return "bank transfer (Wise)"
+	case MethodStripeConnect:
+		return "Stripe Connect"
+	case MethodProductCredit:
+		return "product credit"
+	}
+	return string(k)
+}
+
 // PayoutSettings are a program's payout rules.
 type PayoutSettings struct {
 	ProgramID  string         `json:"program_id" required:"false"`

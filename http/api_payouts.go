@@ -253,7 +253,7 @@ func (s *Server) exportBatch(ctx context.Context, batchID string, method tandem.
 		}
 	}
 	if len(lines) == 0 {
-		return nil, "", tandem.Invalidf("method", "No %s line of this batch is waiting to be paid.", payout.MethodName(method))
+		return nil, "", tandem.Invalidf("method", "No %s line of this batch is waiting to be paid.", method.Name())
 	}
 	note := "Partner commissions, batch " + b.ID
 	var data []byte

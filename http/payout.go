@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -204,7 +205,6 @@ type settingsPage struct {
 	Settings  *tandem.PayoutSettings
 	Methods   []tandem.PayoutMethodKind
 	Schedules []tandem.PayoutSchedule
-	Minimum   string
 	Next      time.Time
 }
 
@@ -223,9 +223,17 @@ func (s *Server) renderPayoutSettings(w http.ResponseWriter, r *http.Request, st
 		s.Error(w, r, err)
 		return
 	}
-	d := settingsPage{Program: p, Settings: st, Next: payout.Next(st, time.Now()), Minimum: tandem.FormatDecimal(st.Minimums[st.Currency], st.Currency),
+	if f == nil { // a fresh form shows the current settings
+		f = &form{errors: map[string]string{}, values: url.Values{"day_of_month": {strconv.Itoa(st.DayOfMonth)},
+			"weekday": {strconv.Itoa(int(st.Weekday))}, "net_days": {strconv.Itoa(st.NetDays)}, "time_zone": {st.TimeZone},
+			"minimum": {tandem.FormatDecimal(st.Minimums[st.Currency], st.Currency)}}}
+	}
+	d := settingsPage{Program: p, Settings: st, Next: payout.Next(st, time.Now()),
 		Methods:   []tandem.PayoutMethodKind{tandem.MethodPayPal, tandem.MethodWise, tandem.MethodStripeConnect, tandem.MethodProductCredit},
 		Schedules: []tandem.PayoutSchedule{tandem.ScheduleManual, tandem.ScheduleMonthly, tandem.ScheduleTwiceMonthly, tandem.ScheduleWeekly}}
+	if loc, err := time.LoadLocation(st.TimeZone); err == nil {
+		d.Next = d.Next.In(loc) // shown as the schedule reads it
+	}
 	s.render(w, r, status, "admin_payout_settings", &page{Title: "Payouts of " + p.Name, Area: "admin", Form: f, Flash: fl, Data: d})
 }
 

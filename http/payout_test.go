@@ -103,3 +103,36 @@ func TestPayoutScreens(t *testing.T) {
 		}
 	})
 }
+
+// The settings form shows the current settings, refuses a bad value next to
+// its field and saves a good one.
+func TestPayoutSettingsForm(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		a := newApp(t, db, "http://127.0.0.1")
+		_, clients := a.roleClients()
+		prog := a.partnerIn("settings", "s@example.com")
+		finance := clients[tandem.RoleFinance]
+		path := "/admin/programs/" + prog.ID + "/payouts"
+		if r := finance.get(path); r.status != 200 || !strings.Contains(r.body, `name="net_days" type="number" value="0"`) {
+			t.Fatalf("settings page = %d", r.status)
+		}
+		form := url.Values{"schedule": {"monthly"}, "day_of_month": {"31"}, "net_days": {"14"}, "minimum": {"50.00"}, "time_zone": {"Europe/Oslo"},
+			"methods": {"paypal", "wise"}}
+		if r := finance.post(path, form); r.status != 400 || !strings.Contains(r.body, "Pick a day from 1 to 28") {
+			t.Fatalf("bad day = %d", r.status)
+		}
+		form.Set("day_of_month", "15")
+		if r := finance.post(path, form); r.status != 303 {
+			t.Fatalf("save = %d %s", r.status, r.body)
+		}
+		st, err := sqldb.NewPayoutService(db).Settings(context.Background(), prog.ID)
+		if err != nil || st.Schedule != tandem.ScheduleMonthly || st.DayOfMonth != 15 || st.NetDays != 14 || st.Minimums["USD"] != 5000 ||
+			st.TimeZone != "Europe/Oslo" || len(st.Methods) != 2 {
+			t.Fatalf("saved: %+v %v", st, err)
+		}
+		if r := finance.get(path); !strings.Contains(r.body, `value="50.00"`) || !strings.Contains(r.body, "Next batch: 15 ") {
+			t.Fatalf("settings after saving: %s", r.body)
+		}
+	})
+}

@@ -68,14 +68,14 @@ func WiseCSV(lines []*tandem.PayoutLine, reference string) ([]byte, error) {
 // lines, mixed currencies or too many rows.
 func checkFile(lines []*tandem.PayoutLine, k tandem.PayoutMethodKind, max int) error {
 	if len(lines) > max {
-		return tandem.Invalidf("lines", "%s takes at most %d payments per file; this batch has %d.", MethodName(k), max, len(lines))
+		return tandem.Invalidf("lines", "%s takes at most %d payments per file; this batch has %d.", k.Name(), max, len(lines))
 	}
 	for _, l := range lines {
 		if l.MethodKind != k {
 			return fmt.Errorf("payout: line %s is %s, not %s", l.ID, l.MethodKind, k)
 		}
 		if l.Currency != lines[0].Currency {
-			return tandem.Invalidf("currency", "A %s file holds one currency; this one would mix %s and %s.", MethodName(k), lines[0].Currency, l.Currency)
+			return tandem.Invalidf("currency", "A %s file holds one currency; this one would mix %s and %s.", k.Name(), lines[0].Currency, l.Currency)
 		}
 	}
 	return nil

@@ -24,21 +24,6 @@ var methodCurrencies = map[tandem.PayoutMethodKind][]string{
 	tandem.MethodProductCredit: nil,
 }
 
-// MethodName is a method kind as people say it.
-func MethodName(k tandem.PayoutMethodKind) string {
-	switch k {
-	case tandem.MethodPayPal:
-		return "PayPal"
-	case tandem.MethodWise:
-		return "bank transfer (Wise)"
-	case tandem.MethodStripeConnect:
-		return "Stripe Connect"
-	case tandem.MethodProductCredit:
-		return "product credit"
-	}
-	return string(k)
-}
-
 // CanPay returns an error naming the problem when the method cannot pay in
 // the currency.
 func CanPay(k tandem.PayoutMethodKind, currency string) error {
@@ -47,7 +32,7 @@ func CanPay(k tandem.PayoutMethodKind, currency string) error {
 		return tandem.Invalidf("kind", "Unknown payout method %q.", k)
 	}
 	if list != nil && !slices.Contains(list, currency) {
-		return tandem.Invalidf("currency", "%s cannot pay in %s.", MethodName(k), currency)
+		return tandem.Invalidf("currency", "%s cannot pay in %s.", k.Name(), currency)
 	}
 	return nil
 }

@@ -199,7 +199,7 @@ func Decide(s *tandem.PayoutSettings, c Candidate, now time.Time) Decision {
 	case !c.Credit && c.Method == nil:
 		d.Skip = "No payout method on the partner's profile."
 	case !c.Credit && !s.Accepts(c.Method.Kind):
-		d.Skip = fmt.Sprintf("The program does not pay through %s.", MethodName(c.Method.Kind))
+		d.Skip = fmt.Sprintf("The program does not pay through %s.", c.Method.Kind.Name())
 	case CanPay(d.Method, c.Currency) != nil:
 		d.Skip = tandem.ErrorMessage(CanPay(d.Method, c.Currency))
 	case d.Amount <= 0:

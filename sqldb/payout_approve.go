@@ -164,7 +164,7 @@ func (tx *Tx) approveLine(ctx context.Context, st *tandem.PayoutSettings, l *tan
 	case !l.Credit && m == nil:
 		reason = "The partner removed their payout method."
 	case !l.Credit && !st.Accepts(m.Kind):
-		reason = fmt.Sprintf("The program does not pay through %s.", payout.MethodName(m.Kind))
+		reason = fmt.Sprintf("The program does not pay through %s.", m.Kind.Name())
 	case !l.Credit && payout.CanPay(m.Kind, l.Currency) != nil:
 		reason = tandem.ErrorMessage(payout.CanPay(m.Kind, l.Currency))
 	case l.Amount <= 0:

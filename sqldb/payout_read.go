@@ -147,6 +147,9 @@ func (tx *Tx) outlook(ctx context.Context, partnerID string, balances []*tandem.
 					b.NotPayable = "A payout is waiting for finance's approval."
 				}
 			}
+			if b.Eligible == 0 && b.InPayout > 0 && len(cands) == 0 {
+				b.NotPayable = fmt.Sprintf("%s is in a payout finance is approving or sending.", tandem.FormatAmount(b.InPayout, b.Currency))
+			}
 			if b.Payable < 0 {
 				b.NotPayable = fmt.Sprintf("Refunds after earlier payouts left %s owed; it is netted from later commissions.", tandem.FormatAmount(-b.Payable, b.Currency))
 			}

@@ -80,7 +80,7 @@ func (s *PayoutService) MarkPaid(ctx context.Context, batchID string, lineIDs []
 			case l.Status != tandem.LineSending:
 				return tandem.Invalidf("lines", "Line %s is %s: only an exported line can be marked paid.", id, l.Status)
 			case l.MethodKind != tandem.MethodPayPal && l.MethodKind != tandem.MethodWise:
-				return tandem.Invalidf("lines", "Line %s is paid through %s, which confirms it itself.", id, payout.MethodName(l.MethodKind))
+				return tandem.Invalidf("lines", "Line %s is paid through %s, which confirms it itself.", id, l.MethodKind.Name())
 			}
 			if err := tx.payLine(ctx, l, reference); err != nil {
 				return err
@@ -115,7 +115,7 @@ func (tx *Tx) payLine(ctx context.Context, l *tandem.PayoutLine, ref string) err
 	if err != nil {
 		return err
 	}
-	detail := fmt.Sprintf("%s by %s (reference %s)", tandem.FormatAmount(l.Amount, l.Currency), payout.MethodName(l.MethodKind), ref)
+	detail := fmt.Sprintf("%s by %s (reference %s)", tandem.FormatAmount(l.Amount, l.Currency), l.MethodKind.Name(), ref)
 	if err := tx.queueEmail(ctx, p.Email, p.Name, "payout_paid", emailData{RecipientName: p.Name, LinkPath: "/portal/payouts", Reason: detail}); err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ func (s *PayoutService) SaveSettings(ctx context.Context, st *tandem.PayoutSetti
 		if err != nil {
 			return err
 		}
+		if st.TimeZone == "" {
+			st.TimeZone = p.TimeZone
+		}
 		if err := payout.ValidateSettings(st, p.Currency); err != nil {
 			return err
 		}

@@ -51,8 +51,9 @@ func (s *PayoutService) PayoutStatement(ctx context.Context, partnerID, lineID s
 				Description: "Refunds of commissions paid earlier (clawbacks), netted from this payout"})
 		}
 		st.Rows = append(st.Rows, tandem.StatementRow{Date: at, Kind: "payout", Reference: l.ExternalRef, Amount: -l.Amount,
-			Description: fmt.Sprintf("Payout %s (%s)", l.ID, l.MethodKind)})
-		st.Opening, st.Closing = l.Amount, 0
+			Description: fmt.Sprintf("Payout %s by %s", l.ID, l.MethodKind.Name())})
+		// What the line paid less what it was paid for: zero.
+		st.Opening, st.Closing = 0, 0
 		return nil
 	})
 	return st, err
