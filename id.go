@@ -34,6 +34,9 @@ const (
 	PrefixCommission = "com"
 	PrefixPosting    = "led"
 	PrefixReferral   = "ref"
+	PrefixMethod     = "pmt"
+	PrefixBatch      = "pbt"
+	PrefixPayout     = "pay"
 
 	PrefixAgreementVersion = "agv"
 	PrefixPlanVersion      = "plv"

@@ -33,6 +33,7 @@ type Services struct {
 	Plans       tandem.PlanService
 	Coupons     tandem.CouponService
 	Referrals   tandem.ReferralService
+	Payouts     tandem.PayoutService
 	// Now is the clock the demo's traffic ends at; nil means time.Now.
 	Now func() time.Time
 }
@@ -200,6 +201,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	}
 	if err := addReferrals(ctx, s, programs[ref].Program); err != nil {
 		return nil, fmt.Errorf("demo referrals: %w", err)
+	}
+	if err := addPayouts(ctx, s, programs[ref].ID, partnerID); err != nil {
+		return nil, fmt.Errorf("demo payouts: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.
 	for _, inv := range [][3]string{{"Marte Dahl", "marte@dahl-regnskap.example", "Dahl Regnskap"}, {"Jonas Berg", "jonas@fjellsoft.example", "Fjellsoft"}} {

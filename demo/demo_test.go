@@ -19,7 +19,8 @@ func demoServices(db *sqldb.DB) demo.Services {
 		Recruiting: sqldb.NewRecruitingService(db), Agreements: sqldb.NewAgreementService(db), Resources: sqldb.NewResourceService(db),
 		Onboarding: sqldb.NewOnboardingService(db), Invitations: sqldb.NewInvitationService(db), Links: sqldb.NewLinkService(db),
 		Clicks: sqldb.NewClickStore(db), Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
-		Plans: sqldb.NewPlanService(db), Coupons: sqldb.NewCouponService(db), Referrals: sqldb.NewReferralService(db)}
+		Plans: sqldb.NewPlanService(db), Coupons: sqldb.NewCouponService(db), Referrals: sqldb.NewReferralService(db),
+		Payouts: sqldb.NewPayoutService(db)}
 }
 
 func TestSeed(t *testing.T) {
@@ -94,6 +95,12 @@ func TestSeed(t *testing.T) {
 		}
 		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {
 			t.Errorf("acceptances = %+v, %v", acc, err)
+		}
+		// Money: a paid batch and a proposed one waiting for finance.
+		bs, err := s.Payouts.Batches(ctx, ref.ID, 10)
+		if err != nil || len(bs) != 2 || bs[0].Status != tandem.BatchProposed || bs[1].Status != tandem.BatchPaid ||
+			bs[0].LineCount < 1 || bs[1].Total <= 0 || bs[0].Total <= 0 {
+			t.Errorf("payout batches = %+v, %v", bs, err)
 		}
 		if rs, _ := s.Resources.FindResources(ctx, tandem.ResourceFilter{ProgramID: ref.ID}); len(rs) != 6 {
 			t.Errorf("%d resources; want 6", len(rs))

@@ -66,6 +66,7 @@ func (s *Server) apiRoutes() {
 	s.apiMoneyRoutes(api)
 	s.apiReferralRoutes(api)
 	s.apiTrackRoutes(api)
+	s.apiPayoutRoutes(api)
 }
 
 // Huma's own errors (bad JSON, failed validation) become the same

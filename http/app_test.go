@@ -49,6 +49,7 @@ func newApp(t *testing.T, db *sqldb.DB, baseURL string, options ...func(*tandemh
 			Links: sqldb.NewLinkService(db), Clicks: writer,
 			Conversions: sqldb.NewConversionService(db), Commissions: sqldb.NewCommissionService(db),
 			Plans: sqldb.NewPlanService(db), Ledger: sqldb.NewLedgerService(db), Coupons: sqldb.NewCouponService(db),
+			Payouts:   sqldb.NewPayoutService(db),
 			Referrals: sqldb.NewReferralService(db),
 		}}
 	for _, o := range options {

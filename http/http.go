@@ -67,6 +67,7 @@ type Services struct {
 	Plans       tandem.PlanService
 	Ledger      tandem.LedgerService
 	Coupons     tandem.CouponService
+	Payouts     tandem.PayoutService
 	// Sessions stores web sessions; nil keeps them in memory (tests only).
 	Sessions scs.Store
 }
@@ -134,6 +135,7 @@ func (s *Server) routes() {
 	s.linkRoutes()
 	s.commissionRoutes()
 	s.planRoutes()
+	s.payoutRoutes()
 	s.redirectRoutes()
 	s.referralRoutes()
 	s.trackRoutes()

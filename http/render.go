@@ -225,6 +225,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 		{"Conversions", "/admin/conversions", tandem.PermView},
 		{"Commissions", "/admin/commissions", tandem.PermView},
 		{"Referrals", "/admin/referrals", tandem.PermView},
+		{"Payouts", "/admin/payouts", tandem.PermView},
 		{"Team", "/admin/team", tandem.PermView},
 		{"API keys", "/admin/api-keys", tandem.PermManageAPIKeys},
 		{"Audit log", "/admin/audit", tandem.PermViewAudit},
@@ -241,7 +242,7 @@ func adminNav(u *tandem.User, current string) []navItem {
 
 // portalNav is the partner portal's sidebar.
 func portalNav(current string) []navItem {
-	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Referrals", Path: "/portal/referrals"}, {Label: "Earnings", Path: "/portal/earnings"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
+	nav := []navItem{{Label: "Home", Path: "/portal"}, {Label: "Links", Path: "/portal/links"}, {Label: "Referrals", Path: "/portal/referrals"}, {Label: "Earnings", Path: "/portal/earnings"}, {Label: "Payouts", Path: "/portal/payouts"}, {Label: "Your profile", Path: "/portal/profile"}, {Label: "Your account", Path: "/portal/account"}}
 	for i := range nav {
 		nav[i].Current = nav[i].Path == current || nav[i].Path == "/portal/referrals" && strings.HasPrefix(current, "/portal/referrals/") ||
 			nav[i].Path == "/portal/links" && strings.HasPrefix(current, "/portal/programs/") && strings.HasSuffix(current, "/links")

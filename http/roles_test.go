@@ -96,6 +96,8 @@ func TestRoleMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		payProg := a.partnerIn("payouts", "payouts@example.com")
+
 		const ok, redirect, forbidden = 200, 303, 403
 		checkRoleMatrix(t, clients, []roleCase{
 			{"GET", "/admin", nil, [5]int{ok, ok, ok, ok, ok}},
@@ -113,6 +115,15 @@ func TestRoleMatrix(t *testing.T) {
 			{"POST", "/admin/programs/" + linked.ID + "/plans", url.Values{"name": {"Plan %s"}, "rules": {`[{"key": "s", "triggers": ["first_sale"], "kind": "fixed", "amount": 100}]`}},
 				[5]int{redirect, redirect, redirect, forbidden, forbidden}},
 			{"POST", "/admin/commissions/decide", url.Values{"ids": {"com_%s"}, "action": {"approve"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
+			{"GET", "/admin/payouts", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/payouts/lines.csv", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/payouts/balances.csv", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"GET", "/admin/programs/" + payProg.ID + "/payouts", nil, [5]int{ok, ok, ok, ok, ok}},
+			{"POST", "/admin/programs/" + payProg.ID + "/payouts", url.Values{"schedule": {"manual"}, "methods": {"paypal"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
+			{"POST", "/admin/payouts/propose", url.Values{"program_id": {payProg.ID}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
+			{"POST", "/admin/payouts/pbt_x/approve", nil, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
+			{"POST", "/admin/payouts/pbt_x/paid", url.Values{"reference": {"r-%s"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
+			{"GET", "/admin/payouts/pbt_x/export/paypal", nil, [5]int{404, 404, forbidden, 404, forbidden}},
 			{"POST", "/admin/team/invite", url.Values{"email": {"new-%s@example.com"}, "role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/team/" + target + "/role", url.Values{"role": {"read_only"}}, [5]int{redirect, redirect, forbidden, forbidden, forbidden}},
 			{"POST", "/admin/api-keys", url.Values{"name": {"k"}, "scope": {"read"}}, [5]int{201, 201, forbidden, forbidden, forbidden}},
@@ -198,5 +209,18 @@ func TestPartnersSeeOnlyTheirOwnData(t *testing.T) {
 			t.Fatalf("change own password = %d", r.status)
 		}
 		a.client().signIn(tandem.PrincipalPartner, "them@example.com", "password of them@example.com") // theirs unchanged
+
+		// Payouts: the page shows only my method; a statement of a line
+		// that is not mine is not found (TestPayoutScreens tries a real one).
+		theirID := viewerPartnerID(t, a, "them@example.com")
+		if _, err := sqldb.NewPayoutService(db).SetMethod(context.Background(), theirID, tandem.MethodPayPal, map[string]string{"email": "their-paypal@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		if r := me.get("/portal/payouts"); r.status != 200 || strings.Contains(r.body, "th…@example.com") {
+			t.Errorf("payouts page = %d, shows their method: %v", r.status, strings.Contains(r.body, "th…@example.com"))
+		}
+		if r := me.get("/portal/payouts/pay_doesnotexist/statement"); r.status != 404 {
+			t.Errorf("unknown statement = %d", r.status)
+		}
 	})
 }

@@ -20,6 +20,9 @@ const (
 	sessEpoch = "principal_epoch"
 	sessFlash = "flash"
 	sessError = "flash_error"
+	// sessAuthAt is when the principal last proved who they are (Unix
+	// seconds): sensitive changes, such as a payout method, need it recent.
+	sessAuthAt = "authenticated_at"
 )
 
 // newSessionManager returns the manager of the web sessions: server-side,
@@ -127,6 +130,7 @@ func (s *Server) signIn(ctx context.Context, p tandem.Principal) error {
 	s.sessions.Put(ctx, sessKind, string(p.Kind))
 	s.sessions.Put(ctx, sessID, p.ID)
 	s.sessions.Put(ctx, sessEpoch, p.Epoch)
+	s.sessions.Put(ctx, sessAuthAt, time.Now().Unix())
 	return nil
 }
 

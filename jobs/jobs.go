@@ -23,6 +23,7 @@ import (
 
 	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/mail"
+	"github.com/tandem-prm/tandem/payout"
 	"github.com/tandem-prm/tandem/sqldb"
 )
 
@@ -43,6 +44,8 @@ type Config struct {
 	Mailer mail.Sender
 	// BaseURL is the server's public URL, which links in emails start with.
 	BaseURL string
+	// PayoutProviders send payout lines, by method.
+	PayoutProviders payout.Providers
 }
 
 // Services are what the workers act through.
@@ -54,6 +57,8 @@ type Services struct {
 	Invitations tandem.InvitationService
 	// Commissions approves commissions at the end of their hold.
 	Commissions tandem.CommissionService
+	// Payouts proposes scheduled batches and sends approved lines.
+	Payouts Payouts
 }
 
 // Runner works the queue of one tandem instance.
@@ -111,6 +116,13 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 	if services.Commissions != nil {
 		river.AddWorker(workers, &commissionApprovalWorker{commissions: services.Commissions})
 	}
+	periodic := periodicJobs()
+	if services.Payouts != nil {
+		s := &sender{payouts: services.Payouts, providers: cfg.PayoutProviders, now: cfg.Now}
+		river.AddWorker(workers, &sendPayoutWorker{sender: s})
+		river.AddWorker(workers, &payoutScheduleWorker{sender: s})
+		periodic = append(periodic, payoutPeriodic())
+	}
 	if extra != nil {
 		extra(workers)
 	}
@@ -120,7 +132,7 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 		FetchPollInterval: cfg.PollInterval,
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:           workers,
-		PeriodicJobs:      periodicJobs(),
+		PeriodicJobs:      periodic,
 		Middleware:        []rivertype.Middleware{river.WorkerMiddlewareFunc(r.measure)},
 	})
 	if err != nil {

@@ -94,6 +94,23 @@ func Reversed(c *tandem.Commission, amount int64, key string, at time.Time, memo
 		partner(c, from), business(c, tandem.AccountReversed), amount)
 }
 
+// Paid moves a paid payout line's amount from the partner's payable
+// account to paid (credit_payable to credit_issued for product-credit
+// rewards). The line ID is the source key, so a line posts once however
+// often it is confirmed.
+func Paid(l *tandem.PayoutLine, at time.Time) tandem.Posting {
+	f := cash
+	if l.Credit {
+		f = credit
+	}
+	acct := func(t tandem.AccountType) tandem.Account {
+		return tandem.Account{PartnerID: l.PartnerID, Type: t, Currency: l.Currency}
+	}
+	return tandem.Posting{Kind: tandem.PostingPaid, SourceKey: "paid:" + l.ID, OccurredAt: at,
+		Memo:  "Payout " + l.ID + " (" + string(l.MethodKind) + ")",
+		Lines: []tandem.Line{{Account: acct(f.paid), Amount: l.Amount}, {Account: acct(f.payable), Amount: -l.Amount}}}
+}
+
 // Validate checks a posting's shape: a source key, at least two lines, no
 // zero or out-of-bounds amount, a currency on every line, and lines that sum
 // to zero in each currency.

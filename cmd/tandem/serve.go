@@ -13,11 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/clicks"
 	"github.com/tandem-prm/tandem/demo"
 	tandemhttp "github.com/tandem-prm/tandem/http"
 	"github.com/tandem-prm/tandem/jobs"
 	"github.com/tandem-prm/tandem/mail"
+	"github.com/tandem-prm/tandem/payout"
+	"github.com/tandem-prm/tandem/payout/stripeconnect"
 	"github.com/tandem-prm/tandem/sqldb"
 )
 
@@ -32,6 +35,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	baseURL := fs.String("base-url", "", "public URL of this server, used in emailed links; https:// makes cookies Secure (default http://LISTEN)")
 	smtpURL := fs.String("smtp-url", "", "SMTP server for email: smtp://USER:PASS@HOST:587 (STARTTLS), smtps://…:465, ?tls=none for local servers; without one, emails are written to DATA-DIR/mail")
 	smtpFrom := fs.String("smtp-from", "Tandem <tandem@localhost>", "sender address of emails")
+	stripeKey := fs.String("stripe-secret-key", "", "Stripe secret key for paying partners by Stripe Connect transfers; without one, Stripe Connect lines wait unsent")
+	stripeURL := fs.String("stripe-api-url", "", "Stripe API URL (default Stripe's; stripe-mock in tests)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
 	floodRate := fs.Float64("click-flood-rate", 5, "clicks per second one visitor network (IPv4 /24, IPv6 /64) may record after its burst")
 	floodBurst := fs.Int("click-flood-burst", 60, "clicks one visitor network may record at once")
@@ -97,12 +102,14 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions}, jobs.Config{
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
 		Mailer:         mailer,
 		BaseURL:        *baseURL,
+
+		PayoutProviders: payoutProviders(*stripeKey, *stripeURL),
 	})
 	if err != nil {
 		return err
@@ -127,6 +134,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 			Clicks: clickWriter, Conversions: services.conversions, Commissions: services.commissions,
 			Plans: services.plans, Ledger: services.ledger, Coupons: services.coupons,
 			Referrals: services.referrals,
+			Payouts:   services.payouts,
 		}})
 	if err != nil {
 		return err
@@ -174,6 +182,7 @@ type services struct {
 	ledger      *sqldb.LedgerService
 	coupons     *sqldb.CouponService
 	referrals   *sqldb.ReferralService
+	payouts     *sqldb.PayoutService
 }
 
 func newServices(db *sqldb.DB) services {
@@ -196,7 +205,18 @@ func newServices(db *sqldb.DB) services {
 		links:       sqldb.NewLinkService(db),
 		clicks:      sqldb.NewClickStore(db),
 		referrals:   sqldb.NewReferralService(db),
+		payouts:     sqldb.NewPayoutService(db),
 	}
+}
+
+// payoutProviders are the payout senders: files and product credit always,
+// Stripe Connect when a key is configured.
+func payoutProviders(stripeKey, stripeURL string) payout.Providers {
+	p := payout.DefaultProviders()
+	if stripeKey != "" {
+		p[tandem.MethodStripeConnect] = stripeconnect.New(stripeKey, stripeURL, nil)
+	}
+	return p
 }
 
 // newMailer returns the SMTP sender, or without --smtp-url one that writes
@@ -232,7 +252,7 @@ func seedDemo(ctx context.Context, env *environment, s services) error {
 	sum, err := demo.Seed(ctx, demo.Services{Programs: s.programs, Partners: s.partners, Accounts: s.accounts, Recruiting: s.recruiting,
 		Agreements: s.agreements, Resources: s.resources, Onboarding: s.onboarding, Invitations: s.invitations,
 		Links: s.links, Clicks: s.clicks, Conversions: s.conversions, Commissions: s.commissions, Plans: s.plans,
-		Coupons: s.coupons, Referrals: s.referrals})
+		Coupons: s.coupons, Referrals: s.referrals, Payouts: s.payouts})
 	if err != nil {
 		return err
 	}
