@@ -124,7 +124,7 @@ func newCommissions(c *tandem.Conversion, out commission.Outcome, now time.Time)
 	for i := range out.Commissions {
 		k := out.Commissions[i]
 		k.ID, k.ProgramID, k.PartnerID, k.ConversionID, k.CustomerID, k.CreatedAt =
-			tandem.NewID(tandem.PrefixCommission), c.ProgramID, c.PartnerID, c.ID, c.CustomerID, now
+			newTimeID(tandem.PrefixCommission, now), c.ProgramID, c.PartnerID, c.ID, c.CustomerID, now
 		ks[i] = &k
 	}
 	return ks

@@ -242,7 +242,7 @@ func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash s
 
 // newConversion returns the conversion an event makes, before attribution.
 func newConversion(p *tandem.Program, in tandem.ConversionInput, now time.Time) *tandem.Conversion {
-	c := &tandem.Conversion{ID: tandem.NewID(tandem.PrefixConversion), ProgramID: p.ID, Kind: in.Kind, Source: in.Source,
+	c := &tandem.Conversion{ID: newTimeID(tandem.PrefixConversion, now), ProgramID: p.ID, Kind: in.Kind, Source: in.Source,
 		EventID: in.EventID, OccurredAt: in.OccurredAt, ReceivedAt: now, Amount: in.Amount, Currency: in.Currency,
 		ClickID: in.ClickID, Coupon: in.Coupon, ReferralID: in.ReferralID, Product: in.Product, Metadata: in.Metadata,
 		Attribution: string(attribution.SourceNone)}
@@ -365,7 +365,7 @@ func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.Co
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO customers (id, program_id, external_id, email, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (program_id, external_id) DO NOTHING`,
-		tandem.NewID(tandem.PrefixCustomer), p.ID, key, in.CustomerEmail, ms(tx.now)); err != nil {
+		newTimeID(tandem.PrefixCustomer, tx.now), p.ID, key, in.CustomerEmail, ms(tx.now)); err != nil {
 		return nil, fmt.Errorf("insert customer: %w", err)
 	}
 	c, err := scanCustomer(p.ID, tx.QueryRowContext(ctx, customerQuery+`= $2`, p.ID, key).Scan)

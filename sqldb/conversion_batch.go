@@ -179,7 +179,7 @@ func (r *recorder) loadCustomers(ctx context.Context, programID string, keys []s
 	args := []any{programID}
 	for _, k := range keys {
 		if _, ok := r.customers[[2]string{programID, k}]; !ok {
-			r.customers[[2]string{programID, k}] = &customerRow{Customer: tandem.Customer{ID: tandem.NewID(tandem.PrefixCustomer),
+			r.customers[[2]string{programID, k}] = &customerRow{Customer: tandem.Customer{ID: newTimeID(tandem.PrefixCustomer, r.tx.now),
 				ProgramID: programID, ExternalID: k, CreatedAt: r.tx.now}}
 			args = append(args, k)
 		}

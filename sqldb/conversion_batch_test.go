@@ -336,3 +336,27 @@ func TestConcurrentBulkAndSingles(t *testing.T) {
 		f.verify(t)
 	})
 }
+
+// TestConversionIDsFollowTime: the IDs of what recording writes are valid
+// tandem IDs that sort in the order they were made, so bulk inserts append
+// to their indexes.
+func TestConversionIDsFollowTime(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMoneyFixture(t, db)
+		var prev *tandem.Conversion
+		for i := range 40 {
+			*f.now = f.now.Add(time.Duration(1+i%3) * time.Millisecond * time.Duration(1+i*i*i*1000))
+			c := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: fmt.Sprintf("in_%d", i), CustomerID: fmt.Sprintf("cus_%d", i),
+				ClickID: f.click, Amount: 1000, Currency: "USD"}).Conversion
+			if len(c.Commissions) != 1 || !tandem.HasPrefix(c.ID, tandem.PrefixConversion) || !tandem.HasPrefix(c.CustomerID, tandem.PrefixCustomer) ||
+				!tandem.HasPrefix(c.Commissions[0].ID, tandem.PrefixCommission) {
+				t.Fatalf("conversion %s, customer %s, commissions %v: not tandem IDs", c.ID, c.CustomerID, c.Commissions)
+			}
+			if prev != nil && (c.ID <= prev.ID || c.CustomerID <= prev.CustomerID || c.Commissions[0].ID <= prev.Commissions[0].ID) {
+				t.Fatalf("IDs made at %v sort before those made earlier: %s ≤ %s", *f.now, c.ID, prev.ID)
+			}
+			prev = c
+		}
+	})
+}

@@ -43,7 +43,7 @@ func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting) (int, err
 	rows := make([][]any, len(ps))
 	for i := range ps {
 		p := &ps[i]
-		p.ID = tandem.NewID(tandem.PrefixPosting)
+		p.ID = newTimeID(tandem.PrefixPosting, tx.now)
 		if p.OccurredAt.IsZero() {
 			p.OccurredAt = tx.now
 		}
