@@ -33,10 +33,11 @@ var _ tandem.ConversionService = (*ConversionService)(nil)
 func NewConversionService(db *DB) *ConversionService {
 	s := &ConversionService{db: db}
 	// SQLite has one writer: one batch at a time, the next one gathering
-	// meanwhile. PostgreSQL commits several at once.
+	// meanwhile. PostgreSQL overlaps two: one judging while
+	// the other commits (more only queue on the same balance rows).
 	leaders := 1
 	if db.dialect == Postgres {
-		leaders = 4
+		leaders = 2
 	}
 	s.group = newGroupCommit(leaders, maxGroup, s.record)
 	return s

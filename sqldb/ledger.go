@@ -82,7 +82,7 @@ func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting) (int, err
 }
 
 // flushBalances adds the transaction's queued balance changes to the cached
-// balances, one upsert per account, in account order: concurrent
+// balances, with multi-row upserts of the accounts in order: concurrent
 // transactions (PostgreSQL) then lock balance rows in the same order and
 // cannot deadlock on them. inTx calls it before every commit.
 func (tx *Tx) flushBalances(ctx context.Context) error {
@@ -95,13 +95,13 @@ func (tx *Tx) flushBalances(ctx context.Context) error {
 	slices.SortFunc(accounts, func(x, y tandem.Account) int {
 		return cmp.Or(cmp.Compare(x.PartnerID, y.PartnerID), cmp.Compare(x.Type, y.Type), cmp.Compare(x.Currency, y.Currency))
 	})
-	for _, a := range accounts {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO ledger_balances (partner_id, account_type, currency, balance) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (partner_id, account_type, currency) DO UPDATE SET balance = ledger_balances.balance + excluded.balance`,
-			a.PartnerID, a.Type, a.Currency, tx.deltas[a]); err != nil {
-			return fmt.Errorf("update balance: %w", err)
-		}
+	rows := make([][]any, len(accounts))
+	for i, a := range accounts {
+		rows[i] = []any{a.PartnerID, a.Type, a.Currency, tx.deltas[a]}
+	}
+	if _, err := tx.insertRows(ctx, `INSERT INTO ledger_balances (partner_id, account_type, currency, balance)`,
+		`ON CONFLICT (partner_id, account_type, currency) DO UPDATE SET balance = ledger_balances.balance + excluded.balance`, rows); err != nil {
+		return fmt.Errorf("update balance: %w", err)
 	}
 	tx.deltas = nil
 	return nil
