@@ -75,10 +75,7 @@ func (r *recorder) location(p *tandem.Program) *time.Location {
 	if loc, ok := r.locations[p.ID]; ok {
 		return loc
 	}
-	loc, err := time.LoadLocation(p.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	loc := programLocation(p)
 	r.locations[p.ID] = loc
 	return loc
 }
