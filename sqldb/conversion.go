@@ -52,7 +52,7 @@ const maxGroup = 256
 // ECONFLICT and changes nothing. It returns once the event is committed,
 // usually in a transaction shared with concurrent calls.
 func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.ConversionInput, idempotencyKey string) (tandem.ConversionResult, error) {
-	res := s.group.do(ctx, event{in: in, key: idempotencyKey})
+	res := s.group.do(ctx, conversionEvent{in: in, key: idempotencyKey})
 	return res, res.Err
 }
 
@@ -63,15 +63,15 @@ func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.
 	if len(ins) == 0 || len(ins) > tandem.MaxBulkEvents {
 		return nil, tandem.Invalidf("events", "Send 1 to %d events.", tandem.MaxBulkEvents)
 	}
-	evs := make([]event, len(ins))
+	evs := make([]conversionEvent, len(ins))
 	for i, in := range ins {
-		evs[i] = event{in: in}
+		evs[i] = conversionEvent{in: in}
 	}
 	return s.record(ctx, evs)
 }
 
-// event is one event to record, with the Idempotency-Key of its request.
-type event struct {
+// conversionEvent is one event to record, with the Idempotency-Key of its request.
+type conversionEvent struct {
 	in  tandem.ConversionInput
 	key string
 }
@@ -79,7 +79,7 @@ type event struct {
 // record runs the events in one write transaction (see recorder.run). A
 // deadlock or serialization failure (PostgreSQL, concurrent writers)
 // retries the whole transaction.
-func (s *ConversionService) record(ctx context.Context, evs []event) ([]tandem.ConversionResult, error) {
+func (s *ConversionService) record(ctx context.Context, evs []conversionEvent) ([]tandem.ConversionResult, error) {
 	var results []tandem.ConversionResult
 	var err error
 	for attempt := 0; ; attempt++ {

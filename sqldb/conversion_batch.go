@@ -9,20 +9,20 @@ import (
 	"github.com/tandem-prm/tandem/ledger"
 )
 
-// A batch is the new sales, renewals and leads of a transaction, judged in
+// A conversionBatch is the new sales, renewals and leads of a transaction, judged in
 // memory one after the other and written together with multi-row
 // statements (see recorder.run). Events judged later see the earlier ones:
 // the recorder keeps their customers, volumes and milestones.
-type batch struct {
-	events    []*staged
+type conversionBatch struct {
+	events    []*stagedConversion
 	customers []*customerRow // touched by the batch, in first-touch order
 	gains     []volumeGain
 }
 
-// staged is an event of a batch, judged and waiting to be written.
-type staged struct {
+// stagedConversion is an event of a batch, judged and waiting to be written.
+type stagedConversion struct {
 	i     int
-	ev    event
+	ev    conversionEvent
 	hash  string
 	c     *tandem.Conversion
 	posts []tandem.Posting
@@ -41,7 +41,7 @@ type volumeGain struct {
 // recordOne, each in its own savepoint, after the batch before them is
 // written (so they see it). An error returned is internal: the transaction
 // must roll back.
-func (r *recorder) run(ctx context.Context, evs []event, results []tandem.ConversionResult) error {
+func (r *recorder) run(ctx context.Context, evs []conversionEvent, results []tandem.ConversionResult) error {
 	tx := r.tx
 	ins := make([]tandem.ConversionInput, len(evs))
 	hashes := make([]string, len(evs))
@@ -103,7 +103,7 @@ func (r *recorder) run(ctx context.Context, evs []event, results []tandem.Conver
 // recorded returns which of the events ("event\x00program\x00id") and
 // Idempotency-Keys ("key\x00key") were recorded before, in two queries per
 // program.
-func (r *recorder) recorded(ctx context.Context, evs []event, ins []tandem.ConversionInput, valid []bool) (map[string]bool, error) {
+func (r *recorder) recorded(ctx context.Context, evs []conversionEvent, ins []tandem.ConversionInput, valid []bool) (map[string]bool, error) {
 	byProgram := map[string][]any{}
 	var keys []any
 	for i, in := range ins {
@@ -207,7 +207,7 @@ func (r *recorder) loadCustomers(ctx context.Context, programID string, keys []s
 
 // stage judges a new sale, renewal or lead and adds it to the batch. It
 // writes nothing; an event it refuses leaves no trace in the batch.
-func (r *recorder) stage(ctx context.Context, i int, ev event, in tandem.ConversionInput, hash string) error {
+func (r *recorder) stage(ctx context.Context, i int, ev conversionEvent, in tandem.ConversionInput, hash string) error {
 	tx := r.tx
 	p, err := r.program(ctx, in.ProgramID)
 	if err != nil {
@@ -251,7 +251,7 @@ func (r *recorder) stage(ctx context.Context, i int, ev event, in tandem.Convers
 			a[k.RuleKey] = true
 		}
 	}
-	r.batch.events = append(r.batch.events, &staged{i: i, ev: ev, hash: hash, c: c, posts: posts})
+	r.batch.events = append(r.batch.events, &stagedConversion{i: i, ev: ev, hash: hash, c: c, posts: posts})
 	return nil
 }
 
@@ -311,7 +311,7 @@ func (r *recorder) flush(ctx context.Context, results []tandem.ConversionResult)
 // writeBatch writes a batch's customers, conversions, Idempotency-Keys,
 // commissions and postings. Anything already stored by someone else is
 // errRaced, and the caller undoes the lot.
-func (r *recorder) writeBatch(ctx context.Context, b batch) error {
+func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	tx := r.tx
 	var newCustomers [][]any
 	for _, c := range b.customers {

@@ -15,7 +15,7 @@ import (
 // share once per transaction: programs, clicks, coupons, memberships,
 // plans and agreements, which recording never changes. What recording does
 // change (customers, volumes, awarded milestones) it also keeps, for the
-// events of a batch (see batch), and forgets whenever the database moves
+// events of a batch (see conversionBatch), and forgets whenever the database moves
 // ahead of it (see forget).
 type recorder struct {
 	tx *Tx
@@ -33,7 +33,7 @@ type recorder struct {
 	customers map[[2]string]*customerRow
 	volumesOf map[[2]string]map[commission.Window]commission.Volume
 	awarded   map[[2]string]map[string]bool
-	batch     batch
+	batch     conversionBatch
 }
 
 func newRecorder(tx *Tx) *recorder {
@@ -52,7 +52,7 @@ func (r *recorder) forget() {
 	r.customers = map[[2]string]*customerRow{}
 	r.volumesOf = map[[2]string]map[commission.Window]commission.Volume{}
 	r.awarded = map[[2]string]map[string]bool{}
-	r.batch = batch{}
+	r.batch = conversionBatch{}
 }
 
 // program returns the event's program.

@@ -20,7 +20,7 @@ import (
 // start or stop: a server that shuts down waits for its requests, and with
 // them for every batch.
 type groupCommit struct {
-	record  func(context.Context, []event) ([]tandem.ConversionResult, error)
+	record  func(context.Context, []conversionEvent) ([]tandem.ConversionResult, error)
 	leaders int // at most this many batches at once
 	size    int // at most this many events per batch
 
@@ -30,7 +30,7 @@ type groupCommit struct {
 }
 
 type groupCall struct {
-	ev     event
+	ev     conversionEvent
 	result tandem.ConversionResult
 	done   chan struct{} // closed when result is set
 	lead   chan struct{} // closed to make the waiting caller lead the next batch
@@ -39,14 +39,14 @@ type groupCall struct {
 // batchTimeout bounds a batch's transaction, whichever caller leads it.
 const batchTimeout = 30 * time.Second
 
-func newGroupCommit(leaders, size int, record func(context.Context, []event) ([]tandem.ConversionResult, error)) *groupCommit {
+func newGroupCommit(leaders, size int, record func(context.Context, []conversionEvent) ([]tandem.ConversionResult, error)) *groupCommit {
 	return &groupCommit{record: record, leaders: leaders, size: size}
 }
 
 // do records the event in the next batch and returns its result. It waits
 // for the commit even if ctx ends (the event may be committed by then); the
 // batch is bounded by batchTimeout instead.
-func (g *groupCommit) do(ctx context.Context, ev event) tandem.ConversionResult {
+func (g *groupCommit) do(ctx context.Context, ev conversionEvent) tandem.ConversionResult {
 	call := &groupCall{ev: ev, done: make(chan struct{}), lead: make(chan struct{})}
 	g.mu.Lock()
 	lead := g.active < g.leaders
@@ -98,7 +98,7 @@ func (g *groupCommit) commit(ctx context.Context, calls []*groupCall) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
-	evs := make([]event, len(calls))
+	evs := make([]conversionEvent, len(calls))
 	for i, c := range calls {
 		evs[i] = c.ev
 	}

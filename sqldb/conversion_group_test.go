@@ -24,7 +24,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Run(fmt.Sprint(leaders, " leaders"), func(t *testing.T) {
 			t.Parallel()
 			var running, mostRunning, batches, largest atomic.Int64
-			record := func(_ context.Context, evs []event) ([]tandem.ConversionResult, error) {
+			record := func(_ context.Context, evs []conversionEvent) ([]tandem.ConversionResult, error) {
 				n := running.Add(1)
 				defer running.Add(-1)
 				for m := mostRunning.Load(); n > m && !mostRunning.CompareAndSwap(m, n); m = mostRunning.Load() {
@@ -54,7 +54,7 @@ func TestGroupCommit(t *testing.T) {
 					if i == calls/2 {
 						id = "bad"
 					}
-					res := g.do(context.Background(), event{in: tandem.ConversionInput{EventID: id}})
+					res := g.do(context.Background(), conversionEvent{in: tandem.ConversionInput{EventID: id}})
 					switch {
 					case id == "bad":
 						if res.Err == nil || res.Err.Error() != "bad on its own" {
