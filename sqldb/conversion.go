@@ -439,7 +439,9 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 
 // referral adds the referral the event names to the attribution input.
 // Referrals (leads) are not stored yet: a referral ID is refused until they
-// are.
+// are. Like all of attribute it must only read: in a batch it runs before
+// anything is written (see recorder.stage), so a write belongs with the
+// batch's writes (writeBatch) and the per-event path (insert).
 func (r *recorder) referral(_ context.Context, _ *tandem.Program, in tandem.ConversionInput, _ *attribution.Input, _ *[]string) error {
 	if in.ReferralID != "" {
 		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
