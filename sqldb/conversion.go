@@ -78,23 +78,28 @@ type conversionEvent struct {
 
 // record runs the events in one write transaction (see recorder.run). A
 // deadlock or serialization failure (PostgreSQL, concurrent writers)
-// retries the whole transaction.
+// retries the whole transaction; so does a first batch that could not be
+// written, one event at a time.
 func (s *ConversionService) record(ctx context.Context, evs []conversionEvent) ([]tandem.ConversionResult, error) {
-	var results []tandem.ConversionResult
-	var err error
-	for attempt := 0; ; attempt++ {
-		results = make([]tandem.ConversionResult, len(evs))
-		err = s.db.inWriteTx(ctx, func(tx *Tx) error {
-			return newRecorder(tx).run(ctx, evs, results)
+	oneByOne := false
+	for attempt := 0; ; {
+		results := make([]tandem.ConversionResult, len(evs))
+		err := s.db.inWriteTx(ctx, func(tx *Tx) error {
+			r := newRecorder(tx)
+			r.oneByOne = oneByOne
+			return r.run(ctx, evs, results)
 		})
-		if err == nil || attempt == 3 || !isRetryable(err) {
-			break
+		switch {
+		case err == nil:
+			return results, nil
+		case errors.Is(err, errBatchUnwritten) && !oneByOne:
+			oneByOne = true
+		case isRetryable(err) && attempt < 3:
+			attempt++
+		default:
+			return nil, err
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // isRetryable reports whether a PostgreSQL error means "try the transaction

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,11 +81,12 @@ func (r *recorder) run(ctx context.Context, evs []conversionEvent, results []tan
 		if ev.key != "" {
 			claimed[idemKey] = true
 		}
-		if one {
+		if one || r.oneByOne {
 			if err := r.flush(ctx, results); err != nil {
 				return err
 			}
 			results[i] = r.recordOne(ctx, ev.in, ev.key, i)
+			r.wrote = true
 			r.forget()
 			if tandem.ErrorCode(results[i].Err) == tandem.EINTERNAL {
 				return results[i].Err
@@ -278,16 +280,30 @@ func (r *recorder) touchCustomer(cust *customerRow, c *tandem.Conversion, in tan
 	}
 }
 
-// flush writes the batch in a savepoint and sets its events' results. If
-// writing fails (a concurrent writer recorded one of its events or
-// customers first, say) the batch is undone and its events go through
-// recordOne one by one instead.
+// errBatchUnwritten means the transaction's first batch failed to write:
+// ConversionService.record then runs the transaction again, one event at a
+// time.
+var errBatchUnwritten = errors.New("the batch could not be written")
+
+// flush writes the batch and sets its events' results. If writing fails (a
+// concurrent writer recorded one of its events or customers first, say)
+// the batch is undone and its events go through recordOne one by one
+// instead: within a savepoint, or, when the batch is the transaction's
+// first write (most often: it spares a batch two statements), by running
+// the transaction again (errBatchUnwritten).
 func (r *recorder) flush(ctx context.Context, results []tandem.ConversionResult) error {
 	b := r.batch
 	if len(b.events) == 0 {
 		return nil
 	}
-	err := r.tx.savepoint(ctx, "batch", func() error { return r.writeBatch(ctx, b) })
+	write := func() error { return r.writeBatch(ctx, b) }
+	var err error
+	if r.wrote {
+		err = r.tx.savepoint(ctx, "batch", write)
+	} else if err = write(); err != nil && !isRetryable(err) {
+		return fmt.Errorf("%w: %w", errBatchUnwritten, err)
+	}
+	r.wrote = true
 	r.forget()
 	if err == nil {
 		for _, e := range b.events {

@@ -19,6 +19,10 @@ import (
 // ahead of it (see forget).
 type recorder struct {
 	tx *Tx
+	// oneByOne records every event through recordOne, without batches.
+	oneByOne bool
+	// wrote is set once the transaction has written (or tried to).
+	wrote bool
 
 	programs   map[string]*tandem.Program
 	locations  map[string]*time.Location
