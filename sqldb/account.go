@@ -262,6 +262,7 @@ func (s *AccountService) SetUserRole(ctx context.Context, changerID, userID stri
 	if !role.Valid() {
 		return nil, tandem.Invalidf("role", "Role must be one of owner, admin, manager, finance or read_only.")
 	}
+	defer s.db.apiKeys.clear() // the user's API keys may lose their access
 	var u *tandem.User
 	err := s.db.inWriteTx(ctx, func(tx *Tx) error {
 		changer, target, err := changerAndTarget(ctx, tx, changerID, userID)
@@ -290,6 +291,7 @@ func (s *AccountService) SetUserStatus(ctx context.Context, changerID, userID st
 	if status != tandem.UserActive && status != tandem.UserDisabled {
 		return nil, tandem.Invalidf("status", "Status must be active or disabled.")
 	}
+	defer s.db.apiKeys.clear() // the user's API keys may lose their access
 	var u *tandem.User
 	err := s.db.inWriteTx(ctx, func(tx *Tx) error {
 		changer, target, err := changerAndTarget(ctx, tx, changerID, userID)

@@ -70,6 +70,7 @@ func (s *AccountService) FindAPIKeys(ctx context.Context) ([]*tandem.APIKey, err
 
 // RevokeAPIKey revokes a key; it stops working at once.
 func (s *AccountService) RevokeAPIKey(ctx context.Context, id string) error {
+	defer s.db.apiKeys.clear()
 	return s.db.inWriteTx(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, ms(tx.now), id)
 		if err != nil {
@@ -85,10 +86,15 @@ func (s *AccountService) RevokeAPIKey(ctx context.Context, id string) error {
 var errBadAPIKey = tandem.Errorf(tandem.EUNAUTHORIZED, "The API key is missing, unknown or revoked.")
 
 // AuthenticateAPIKey returns the live key a secret belongs to. Its last use
-// is recorded at most once a minute, to keep API reads free of writes.
+// is recorded at most once a minute, to keep API reads free of writes. A
+// key is read again at most every APIKeyTTL.
 func (s *AccountService) AuthenticateAPIKey(ctx context.Context, secret string) (*tandem.APIKey, error) {
 	if len(secret) < len(apiKeyPrefix)+40 || secret[:len(apiKeyPrefix)] != apiKeyPrefix {
 		return nil, errBadAPIKey
+	}
+	hash := credential.HashToken(secret)
+	if key, ok := s.db.apiKeys.get(hash, s.db.Now()); ok {
+		return key, nil
 	}
 	var key *tandem.APIKey
 	var creator struct {
@@ -97,7 +103,7 @@ func (s *AccountService) AuthenticateAPIKey(ctx context.Context, secret string) 
 	}
 	err := s.db.inReadTx(ctx, func(tx *Tx) (err error) {
 		key, err = scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL`,
-			credential.HashToken(secret)).Scan)
+			hash).Scan)
 		if err != nil {
 			return err
 		}
@@ -120,6 +126,9 @@ func (s *AccountService) AuthenticateAPIKey(ctx context.Context, secret string) 
 			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, ms(tx.now), key.ID)
 			return err
 		})
+	}
+	if err == nil {
+		s.db.apiKeys.put(hash, key, s.db.Now())
 	}
 	return key, err
 }

@@ -15,7 +15,6 @@ import (
 // the plan in force, the partner's volumes, milestones and agreement. It
 // reads only; the caller stores what it returns.
 func (r *recorder) judge(ctx context.Context, p *tandem.Program, c *tandem.Conversion, firstSale bool, firstSaleAt time.Time) (commission.Outcome, error) {
-	tx := r.tx
 	if c.PartnerID == "" {
 		return commission.Outcome{NoCommission: "Unattributed: " + c.Explanation}, nil
 	}
@@ -25,26 +24,25 @@ func (r *recorder) judge(ctx context.Context, p *tandem.Program, c *tandem.Conve
 	if c.Currency != p.Currency {
 		return commission.Outcome{NoCommission: fmt.Sprintf("The conversion is in %s and the program pays in %s; Tandem converts no currencies.", c.Currency, p.Currency)}, nil
 	}
-	planID, planName, err := tx.partnerPlan(ctx, p.ID, c.PartnerID)
+	plan, err := r.partnerPlan(ctx, p.ID, c.PartnerID)
 	if err != nil {
 		return commission.Outcome{}, err
 	}
 	in := commission.Input{Kind: c.Kind, Amount: c.Amount, Currency: p.Currency, OccurredAt: c.OccurredAt, Product: c.Product,
-		FirstSale: firstSale, FirstSaleAt: firstSaleAt, Location: programLocation(p), PlanName: planName}
-	if planID != "" {
-		in.Version, err = tx.versionAt(ctx, planID, c.OccurredAt)
-		if err != nil && tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		FirstSale: firstSale, FirstSaleAt: firstSaleAt, Location: r.location(p), PlanName: plan.name}
+	if plan.id != "" {
+		if in.Version, err = r.versionAt(ctx, plan.id, c.OccurredAt); err != nil {
 			return commission.Outcome{}, err
 		}
 	}
 	if in.Version != nil {
-		if in.Volumes, err = tx.volumes(ctx, p.ID, c.PartnerID, commission.Windows(in.Version, c.OccurredAt, in.Location)); err != nil {
+		if in.Volumes, err = r.volumes(ctx, p.ID, c.PartnerID, commission.Windows(in.Version, c.OccurredAt, in.Location)); err != nil {
 			return commission.Outcome{}, err
 		}
-		if in.Awarded, err = tx.awardedMilestones(ctx, p.ID, c.PartnerID); err != nil {
+		if in.Awarded, err = r.awardedMilestones(ctx, p.ID, c.PartnerID); err != nil {
 			return commission.Outcome{}, err
 		}
-		if in.AgreementAccepted, err = tx.agreementAccepted(ctx, p.ID, c.PartnerID); err != nil {
+		if in.AgreementAccepted, err = r.agreementAccepted(ctx, p.ID, c.PartnerID); err != nil {
 			return commission.Outcome{}, err
 		}
 	}
@@ -59,15 +57,12 @@ func programLocation(p *tandem.Program) *time.Location {
 	return loc
 }
 
-// volumes returns the partner's attributed revenue and new customers in each
-// window, as recorded so far.
-func (tx *Tx) volumes(ctx context.Context, programID, partnerID string, windows []commission.Window) (map[commission.Window]commission.Volume, error) {
+// queryVolumes returns the partner's attributed revenue and new customers
+// in each window, as stored so far.
+func (tx *Tx) queryVolumes(ctx context.Context, programID, partnerID string, windows []commission.Window) (map[commission.Window]commission.Volume, error) {
 	out := make(map[commission.Window]commission.Volume, len(windows))
 	for _, w := range windows {
-		from, to := int64(0), int64(1)<<62
-		if !w.Start.IsZero() {
-			from, to = ms(w.Start), ms(w.End)
-		}
+		from, to := windowBounds(w)
 		var v commission.Volume
 		if err := tx.QueryRowContext(ctx, `
 			SELECT COALESCE(CAST(SUM(CASE WHEN kind = 'refund' THEN -amount ELSE amount END) AS BIGINT), 0)
@@ -86,7 +81,15 @@ func (tx *Tx) volumes(ctx context.Context, programID, partnerID string, windows 
 	return out, nil
 }
 
-func (tx *Tx) awardedMilestones(ctx context.Context, programID, partnerID string) (map[string]bool, error) {
+// windowBounds returns a window's [from, to) in stored milliseconds.
+func windowBounds(w commission.Window) (from, to int64) {
+	if w.Start.IsZero() {
+		return 0, 1 << 62
+	}
+	return ms(w.Start), ms(w.End)
+}
+
+func (tx *Tx) queryAwardedMilestones(ctx context.Context, programID, partnerID string) (map[string]bool, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT rule_key FROM commissions WHERE program_id = $1 AND partner_id = $2 AND kind = 'milestone'`, programID, partnerID)
 	if err != nil {
 		return nil, fmt.Errorf("awarded milestones: %w", err)
@@ -103,9 +106,9 @@ func (tx *Tx) awardedMilestones(ctx context.Context, programID, partnerID string
 	return out, rows.Err()
 }
 
-// agreementAccepted reports whether the partner accepted the program's
+// queryAgreementAccepted reports whether the partner accepted the program's
 // current agreement (true when it has none).
-func (tx *Tx) agreementAccepted(ctx context.Context, programID, partnerID string) (bool, error) {
+func (tx *Tx) queryAgreementAccepted(ctx context.Context, programID, partnerID string) (bool, error) {
 	current, err := findCurrentAgreement(ctx, tx, programID)
 	if err != nil || current == nil {
 		return current == nil, err
@@ -114,31 +117,48 @@ func (tx *Tx) agreementAccepted(ctx context.Context, programID, partnerID string
 	return len(found) > 0, err
 }
 
+// newCommissions returns the commissions an outcome gives the stored
+// conversion c.
+func newCommissions(c *tandem.Conversion, out commission.Outcome, now time.Time) []*tandem.Commission {
+	ks := make([]*tandem.Commission, len(out.Commissions))
+	for i := range out.Commissions {
+		k := out.Commissions[i]
+		k.ID, k.ProgramID, k.PartnerID, k.ConversionID, k.CustomerID, k.CreatedAt =
+			newTimeID(tandem.PrefixCommission, now), c.ProgramID, c.PartnerID, c.ID, c.CustomerID, now
+		ks[i] = &k
+	}
+	return ks
+}
+
+const commissionInsert = `INSERT INTO commissions (id, program_id, partner_id, conversion_id, customer_id, plan_version_id, rule_key, kind,
+	reward_kind, amount, currency, status, blocked_by, manual_review, explanation, occurred_at, hold_until, created_at)`
+
+// commissionRow is the values of commissionInsert for k.
+func commissionRow(k *tandem.Commission) []any {
+	return []any{k.ID, k.ProgramID, k.PartnerID, k.ConversionID, nullable(k.CustomerID), k.PlanVersionID, k.RuleKey, k.Kind,
+		k.RewardKind, k.Amount, k.Currency, k.Status, k.BlockedBy, k.ManualReview, k.Explanation, ms(k.OccurredAt), ms(k.HoldUntil), ms(k.CreatedAt)}
+}
+
 // storeCommissions inserts the outcome's commissions of a stored conversion
 // and posts what they earn.
 func (r *recorder) storeCommissions(ctx context.Context, c *tandem.Conversion, out commission.Outcome) error {
 	tx := r.tx
-	for i := range out.Commissions {
-		k := out.Commissions[i]
-		k.ID, k.ProgramID, k.PartnerID, k.ConversionID, k.CustomerID, k.CreatedAt =
-			tandem.NewID(tandem.PrefixCommission), c.ProgramID, c.PartnerID, c.ID, c.CustomerID, tx.now
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO commissions (id, program_id, partner_id, conversion_id, customer_id, plan_version_id, rule_key, kind,
-				reward_kind, amount, currency, status, blocked_by, manual_review, explanation, occurred_at, hold_until, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-			k.ID, k.ProgramID, k.PartnerID, k.ConversionID, nullable(k.CustomerID), k.PlanVersionID, k.RuleKey, k.Kind,
-			k.RewardKind, k.Amount, k.Currency, k.Status, k.BlockedBy, k.ManualReview, k.Explanation, ms(k.OccurredAt), ms(k.HoldUntil), ms(tx.now)); err != nil {
-			if isUniqueViolation(err) && k.Kind == tandem.CommissionMilestone {
-				continue // awarded by a concurrent conversion: once only
-			}
+	for _, k := range newCommissions(c, out, tx.now) {
+		tail := ""
+		if k.Kind == tandem.CommissionMilestone {
+			tail = "ON CONFLICT DO NOTHING" // awarded by a concurrent conversion: once only
+		}
+		if n, err := tx.insertRows(ctx, commissionInsert, tail, [][]any{commissionRow(k)}); err != nil {
 			return fmt.Errorf("insert commission: %w", err)
+		} else if n == 0 {
+			continue
 		}
 		if k.MovesMoney() {
-			if _, err := tx.post(ctx, ledger.Earned(&k, tx.now)); err != nil {
+			if _, err := tx.post(ctx, ledger.Earned(k, tx.now)); err != nil {
 				return err
 			}
 		}
-		c.Commissions = append(c.Commissions, &k)
+		c.Commissions = append(c.Commissions, k)
 	}
 	return nil
 }
@@ -235,10 +255,7 @@ func (tx *Tx) reverseCommission(ctx context.Context, k *tandem.Commission, amoun
 // renewals are refused and earn nothing.
 func (r *recorder) cancellation(ctx context.Context, p *tandem.Program, c *tandem.Conversion, in tandem.ConversionInput, hash string) (*tandem.Conversion, error) {
 	tx := r.tx
-	key := in.CustomerID
-	if key == "" && in.CustomerEmail != "" {
-		key = "email:" + in.CustomerEmail
-	}
+	key := customerKey(in)
 	var cond, arg string
 	switch {
 	case key != "":

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,28 +14,46 @@ import (
 
 	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/attribution"
+	"github.com/tandem-prm/tandem/commission"
 )
 
 // ConversionService records the events merchants report: it attributes each
-// to a partner, judges its commissions and posts them to the ledger, all in
-// one transaction per event.
-type ConversionService struct{ db *DB }
+// to a partner, judges its commissions and posts them to the ledger. Each
+// event is atomic on its own; concurrent single events share transactions
+// (group commit) and a batch is written with multi-row statements, so an
+// event costs a fraction of a commit and a few statements' share.
+type ConversionService struct {
+	db    *DB
+	group *groupCommit
+}
 
 var _ tandem.ConversionService = (*ConversionService)(nil)
 
 // NewConversionService returns the conversions of db.
-func NewConversionService(db *DB) *ConversionService { return &ConversionService{db: db} }
+func NewConversionService(db *DB) *ConversionService {
+	s := &ConversionService{db: db}
+	// SQLite has one writer: one batch at a time, the next one gathering
+	// meanwhile. PostgreSQL overlaps two: one judging while
+	// the other commits (more only queue on the same balance rows).
+	leaders := 1
+	if db.dialect == Postgres {
+		leaders = 2
+	}
+	s.group = newGroupCommit(leaders, maxGroup, s.record)
+	return s
+}
+
+// maxGroup is the most single events one group commit takes.
+const maxGroup = 256
 
 // RecordConversion records one event. The same event ID (per program), or
 // the same idempotencyKey, with the same content answers the conversion
 // already recorded (Replayed) and changes nothing; with other content it is
-// ECONFLICT and changes nothing.
+// ECONFLICT and changes nothing. It returns once the event is committed,
+// usually in a transaction shared with concurrent calls.
 func (s *ConversionService) RecordConversion(ctx context.Context, in tandem.ConversionInput, idempotencyKey string) (tandem.ConversionResult, error) {
-	rs, err := s.record(ctx, []tandem.ConversionInput{in}, idempotencyKey)
-	if err != nil {
-		return tandem.ConversionResult{}, err
-	}
-	return rs[0], rs[0].Err
+	res := s.group.do(ctx, conversionEvent{in: in, key: idempotencyKey})
+	return res, res.Err
 }
 
 // RecordConversions records up to tandem.MaxBulkEvents events in one
@@ -46,35 +63,43 @@ func (s *ConversionService) RecordConversions(ctx context.Context, ins []tandem.
 	if len(ins) == 0 || len(ins) > tandem.MaxBulkEvents {
 		return nil, tandem.Invalidf("events", "Send 1 to %d events.", tandem.MaxBulkEvents)
 	}
-	return s.record(ctx, ins, "")
+	evs := make([]conversionEvent, len(ins))
+	for i, in := range ins {
+		evs[i] = conversionEvent{in: in}
+	}
+	return s.record(ctx, evs)
 }
 
-// record runs the events in one write transaction, each inside a savepoint.
-// A deadlock or serialization failure (PostgreSQL, concurrent writers)
-// retries the whole transaction.
-func (s *ConversionService) record(ctx context.Context, ins []tandem.ConversionInput, idempotencyKey string) ([]tandem.ConversionResult, error) {
-	var results []tandem.ConversionResult
-	var err error
-	for attempt := 0; ; attempt++ {
-		results = make([]tandem.ConversionResult, len(ins))
-		err = s.db.inWriteTx(ctx, func(tx *Tx) error {
-			rec := newRecorder(tx)
-			for i, in := range ins {
-				results[i] = rec.recordOne(ctx, in, idempotencyKey, i)
-				if tandem.ErrorCode(results[i].Err) == tandem.EINTERNAL {
-					return results[i].Err
-				}
-			}
-			return nil
+// conversionEvent is one event to record, with the Idempotency-Key of its request.
+type conversionEvent struct {
+	in  tandem.ConversionInput
+	key string
+}
+
+// record runs the events in one write transaction (see recorder.run). A
+// deadlock or serialization failure (PostgreSQL, concurrent writers)
+// retries the whole transaction; so does a first batch that could not be
+// written, one event at a time.
+func (s *ConversionService) record(ctx context.Context, evs []conversionEvent) ([]tandem.ConversionResult, error) {
+	oneByOne := false
+	for attempt := 0; ; {
+		results := make([]tandem.ConversionResult, len(evs))
+		err := s.db.inWriteTx(ctx, func(tx *Tx) error {
+			r := newRecorder(tx)
+			r.oneByOne = oneByOne
+			return r.run(ctx, evs, results)
 		})
-		if err == nil || attempt == 3 || !isRetryable(err) {
-			break
+		switch {
+		case err == nil:
+			return results, nil
+		case errors.Is(err, errBatchUnwritten) && !oneByOne:
+			oneByOne = true
+		case isRetryable(err) && attempt < 3:
+			attempt++
+		default:
+			return nil, err
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // isRetryable reports whether a PostgreSQL error means "try the transaction
@@ -90,16 +115,6 @@ func requestHash(in tandem.ConversionInput) string {
 	b, _ := json.Marshal(in)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// recorder records the events of one transaction, caching what they share.
-type recorder struct {
-	tx       *Tx
-	programs map[string]*tandem.Program
-}
-
-func newRecorder(tx *Tx) *recorder {
-	return &recorder{tx: tx, programs: map[string]*tandem.Program{}}
 }
 
 // errRaced means a concurrent transaction recorded the same event first.
@@ -194,21 +209,6 @@ func (r *recorder) replayEvent(ctx context.Context, in tandem.ConversionInput, h
 	return tandem.ConversionResult{Conversion: c, Replayed: true}, true
 }
 
-// program returns the event's program, read once per transaction.
-func (r *recorder) program(ctx context.Context, id string) (*tandem.Program, error) {
-	if p, ok := r.programs[id]; ok {
-		return p, nil
-	}
-	p, err := findProgramByID(ctx, r.tx, id)
-	if tandem.ErrorCode(err) == tandem.ENOTFOUND {
-		return nil, tandem.Invalidf("program_id", "No such program.")
-	} else if err != nil {
-		return nil, err
-	}
-	r.programs[id] = p
-	return p, nil
-}
-
 // insert records a new event: attribution, the customer, the conversion
 // row, and for earning events the commissions and their postings.
 func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash string) (*tandem.Conversion, error) {
@@ -217,13 +217,7 @@ func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash s
 	if err != nil {
 		return nil, err
 	}
-	c := &tandem.Conversion{ID: tandem.NewID(tandem.PrefixConversion), ProgramID: p.ID, Kind: in.Kind, Source: in.Source,
-		EventID: in.EventID, OccurredAt: in.OccurredAt, ReceivedAt: tx.now, Amount: in.Amount, Currency: in.Currency,
-		ClickID: in.ClickID, Coupon: in.Coupon, ReferralID: in.ReferralID, Product: in.Product, Metadata: in.Metadata,
-		Attribution: string(attribution.SourceNone)}
-	if c.Currency == "" {
-		c.Currency = p.Currency
-	}
+	c := newConversion(p, in, tx.now)
 	switch in.Kind {
 	case tandem.ConversionRefund:
 		return r.refund(ctx, p, c, in, hash)
@@ -234,11 +228,46 @@ func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash s
 	if err != nil {
 		return nil, err
 	}
+	out, firstSale, err := r.attributeAndJudge(ctx, p, c, cust, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.insertConversion(ctx, c, hash); err != nil {
+		return nil, err
+	}
+	if cust != nil {
+		if err := r.updateCustomer(ctx, cust, c, firstSale); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.storeCommissions(ctx, c, out); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newConversion returns the conversion an event makes, before attribution.
+func newConversion(p *tandem.Program, in tandem.ConversionInput, now time.Time) *tandem.Conversion {
+	c := &tandem.Conversion{ID: newTimeID(tandem.PrefixConversion, now), ProgramID: p.ID, Kind: in.Kind, Source: in.Source,
+		EventID: in.EventID, OccurredAt: in.OccurredAt, ReceivedAt: now, Amount: in.Amount, Currency: in.Currency,
+		ClickID: in.ClickID, Coupon: in.Coupon, ReferralID: in.ReferralID, Product: in.Product, Metadata: in.Metadata,
+		Attribution: string(attribution.SourceNone)}
+	if c.Currency == "" {
+		c.Currency = p.Currency
+	}
+	return c
+}
+
+// attributeAndJudge attributes a sale, renewal or lead of the customer
+// (nil for a lead without one) and judges what it earns: c gets its
+// partner, customer and no-commission reason. It reads only. firstSale
+// reports whether c is the customer's first sale.
+func (r *recorder) attributeAndJudge(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput) (commission.Outcome, bool, error) {
 	if in.Kind == tandem.ConversionRenewal && cust != nil && cust.Cancelled {
-		return nil, tandem.Invalidf("customer", "The customer's subscription was cancelled; a renewal after a cancellation is refused. Report a new sale if they subscribed again.")
+		return commission.Outcome{}, false, tandem.Invalidf("customer", "The customer's subscription was cancelled; a renewal after a cancellation is refused. Report a new sale if they subscribed again.")
 	}
 	if err := r.attribute(ctx, p, c, cust, in); err != nil {
-		return nil, err
+		return commission.Outcome{}, false, err
 	}
 	firstSale := false
 	firstSaleAt := c.OccurredAt
@@ -254,43 +283,28 @@ func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash s
 	}
 	out, err := r.judge(ctx, p, c, firstSale, firstSaleAt)
 	if err != nil {
-		return nil, err
+		return commission.Outcome{}, false, err
 	}
 	c.NoCommission = out.NoCommission
-	if err := tx.insertConversion(ctx, c, hash); err != nil {
-		return nil, err
-	}
-	if cust != nil {
-		if err := r.updateCustomer(ctx, cust, c, firstSale); err != nil {
-			return nil, err
-		}
-	}
-	if err := r.storeCommissions(ctx, c, out); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return out, firstSale, nil
+}
+
+const conversionInsert = `INSERT INTO conversions (id, program_id, kind, source, event_id, request_hash, occurred_at, received_at, amount,
+	currency, customer_id, partner_id, parent_id, click_id, coupon, referral_id, product, metadata, attribution,
+	attribution_explanation, no_commission_reason)`
+
+// conversionRow is the values of conversionInsert for c.
+func conversionRow(c *tandem.Conversion, hash string) []any {
+	return []any{c.ID, c.ProgramID, c.Kind, c.Source, c.EventID, hash, ms(c.OccurredAt), ms(c.ReceivedAt), c.Amount, c.Currency,
+		nullable(c.CustomerID), nullable(c.PartnerID), nullable(c.ParentID), c.ClickID, c.Coupon, c.ReferralID, c.Product,
+		string(c.Metadata), c.Attribution, c.Explanation, c.NoCommission}
 }
 
 // insertConversion stores the conversion row. A concurrent transaction that
 // stored the same event first makes it errRaced.
 func (tx *Tx) insertConversion(ctx context.Context, c *tandem.Conversion, hash string) error {
-	meta := ""
-	if len(c.Metadata) > 0 {
-		meta = string(c.Metadata)
-	}
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO conversions (id, program_id, kind, source, event_id, request_hash, occurred_at, received_at, amount, currency,
-			customer_id, partner_id, parent_id, click_id, coupon, referral_id, product, metadata, attribution,
-			attribution_explanation, no_commission_reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-		ON CONFLICT (program_id, event_id) DO NOTHING`,
-		c.ID, c.ProgramID, c.Kind, c.Source, c.EventID, hash, ms(c.OccurredAt), ms(c.ReceivedAt), c.Amount, c.Currency,
-		nullable(c.CustomerID), nullable(c.PartnerID), nullable(c.ParentID), c.ClickID, c.Coupon, c.ReferralID, c.Product, meta,
-		c.Attribution, c.Explanation, c.NoCommission)
+	n, err := tx.insertRows(ctx, conversionInsert, `ON CONFLICT (program_id, event_id) DO NOTHING`, [][]any{conversionRow(c, hash)})
 	if err != nil {
-		return fmt.Errorf("insert conversion: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("insert conversion: %w", err)
 	} else if n == 0 {
 		return errRaced
@@ -311,15 +325,45 @@ type customerRow struct {
 	tandem.Customer
 	lockedAt time.Time
 	hadSale  bool // a sale was recorded for the customer before
+	// What a batch did to the customer, written when the batch is.
+	stored, touched                           bool
+	emailChanged, lockChanged, firstSaleDated bool
 }
 
-// customer finds or creates the event's customer, keyed by the merchant's
-// customer ID or, without one, by email. A lead without either has none.
-func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.ConversionInput) (*customerRow, error) {
-	key := in.CustomerID
-	if key == "" && in.CustomerEmail != "" {
-		key = "email:" + in.CustomerEmail
+// customerKey is the customer's external_id: the merchant's customer ID or,
+// without one, "email:" and the email; "" for an event without customer.
+func customerKey(in tandem.ConversionInput) string {
+	if in.CustomerID == "" && in.CustomerEmail != "" {
+		return "email:" + in.CustomerEmail
 	}
+	return in.CustomerID
+}
+
+const customerQuery = `SELECT id, external_id, email, partner_id, attribution, attributed_at, first_sale_at, cancelled_at, created_at
+	FROM customers WHERE program_id = $1 AND external_id `
+
+// scanCustomer reads a row of customerQuery.
+func scanCustomer(programID string, scan func(...any) error) (*customerRow, error) {
+	c := &customerRow{stored: true}
+	var partnerID *string
+	var cancelled *int64
+	if err := scan(&c.ID, &c.ExternalID, &c.Email, &partnerID, &c.Attribution, timeCol(&c.lockedAt), timeCol(&c.FirstSaleAt),
+		&cancelled, timeCol(&c.CreatedAt)); err != nil {
+		return nil, err
+	}
+	c.ProgramID = programID
+	if partnerID != nil {
+		c.PartnerID = *partnerID
+	}
+	c.Cancelled = cancelled != nil
+	c.hadSale = !c.FirstSaleAt.IsZero()
+	return c, nil
+}
+
+// customer finds or creates the event's customer, keyed by customerKey. A
+// lead without customer has none.
+func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.ConversionInput) (*customerRow, error) {
+	key := customerKey(in)
 	if key == "" {
 		return nil, nil
 	}
@@ -327,25 +371,13 @@ func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.Co
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO customers (id, program_id, external_id, email, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (program_id, external_id) DO NOTHING`,
-		tandem.NewID(tandem.PrefixCustomer), p.ID, key, in.CustomerEmail, ms(tx.now)); err != nil {
+		newTimeID(tandem.PrefixCustomer, tx.now), p.ID, key, in.CustomerEmail, ms(tx.now)); err != nil {
 		return nil, fmt.Errorf("insert customer: %w", err)
 	}
-	c := &customerRow{}
-	var partnerID *string
-	var cancelled *int64
-	err := tx.QueryRowContext(ctx, `
-		SELECT id, external_id, email, partner_id, attribution, attributed_at, first_sale_at, cancelled_at, created_at
-		FROM customers WHERE program_id = $1 AND external_id = $2`, p.ID, key).
-		Scan(&c.ID, &c.ExternalID, &c.Email, &partnerID, &c.Attribution, timeCol(&c.lockedAt), timeCol(&c.FirstSaleAt), &cancelled, timeCol(&c.CreatedAt))
+	c, err := scanCustomer(p.ID, tx.QueryRowContext(ctx, customerQuery+`= $2`, p.ID, key).Scan)
 	if err != nil {
 		return nil, fmt.Errorf("find customer: %w", err)
 	}
-	c.ProgramID = p.ID
-	if partnerID != nil {
-		c.PartnerID = *partnerID
-	}
-	c.Cancelled = cancelled != nil
-	c.hadSale = !c.FirstSaleAt.IsZero()
 	if c.Email == "" && in.CustomerEmail != "" {
 		c.Email = in.CustomerEmail
 		if _, err := tx.ExecContext(ctx, `UPDATE customers SET email = $1 WHERE id = $2`, c.Email, c.ID); err != nil {
@@ -358,24 +390,17 @@ func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.Co
 // updateCustomer locks the customer to the partner of their first
 // attributed conversion, and records their first sale.
 func (r *recorder) updateCustomer(ctx context.Context, cust *customerRow, c *tandem.Conversion, firstSale bool) error {
-	tx := r.tx
 	if c.PartnerID != "" && cust.PartnerID == "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE customers SET partner_id = $1, attribution = $2, attributed_at = $3 WHERE id = $4 AND partner_id IS NULL`,
-			c.PartnerID, c.Attribution, ms(c.OccurredAt), cust.ID); err != nil {
-			return fmt.Errorf("lock customer: %w", err)
-		}
+		cust.PartnerID, cust.Attribution, cust.lockedAt, cust.lockChanged = c.PartnerID, c.Attribution, c.OccurredAt, true
 	}
 	if firstSale {
-		if _, err := tx.ExecContext(ctx, `UPDATE customers SET first_sale_at = $1 WHERE id = $2`, ms(c.OccurredAt), cust.ID); err != nil {
-			return fmt.Errorf("record first sale: %w", err)
-		}
+		cust.FirstSaleAt, cust.firstSaleDated = c.OccurredAt, true
 	}
-	return nil
+	return r.updateStoredCustomer(ctx, cust)
 }
 
 // attribute decides the conversion's partner with package attribution.
 func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput) error {
-	tx := r.tx
 	ai := attribution.Input{
 		Program:    attribution.Program{CookieDays: p.CookieDays, Model: p.Attribution},
 		OccurredAt: c.OccurredAt,
@@ -387,31 +412,22 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 		partnerIDs = append(partnerIDs, cust.PartnerID)
 	}
 	if in.Coupon != "" {
-		var cp attribution.Coupon
-		err := tx.QueryRowContext(ctx, `SELECT id, code, partner_id FROM coupons WHERE program_id = $1 AND code = $2 AND archived_at IS NULL`,
-			p.ID, in.Coupon).Scan(&cp.ID, &cp.Code, &cp.PartnerID)
-		if isNoRows(err) {
-			cp = attribution.Coupon{Code: in.Coupon} // a coupon of no partner: recorded, attributes nothing
-		} else if err != nil {
-			return fmt.Errorf("find coupon: %w", err)
+		cp, err := r.coupon(ctx, p.ID, in.Coupon)
+		if err != nil {
+			return err
 		}
 		ai.Coupon = &cp
 		partnerIDs = append(partnerIDs, cp.PartnerID)
 	}
 	if in.ClickID != "" {
-		var k attribution.Click
-		var attributable bool
-		err := tx.QueryRowContext(ctx, `
-			SELECT c.id, c.link_id, COALESCE(NULLIF(l.label, ''), l.code), c.partner_id, c.occurred_at, c.bot, c.attributable
-			FROM clicks c JOIN links l ON l.id = c.link_id WHERE c.id = $1 AND c.program_id = $2`, in.ClickID, p.ID).
-			Scan(&k.ID, &k.LinkID, &k.LinkLabel, &k.PartnerID, timeCol(&k.At), &k.Bot, &attributable)
-		if isNoRows(err) {
+		k, err := r.click(ctx, p.ID, in.ClickID)
+		if err != nil {
+			return err
+		} else if k == nil {
 			return tandem.Invalidf("click_id", "No click %q in this program: pass the value of tandem.clickId() or of the tandem_click parameter.", in.ClickID)
-		} else if err != nil {
-			return fmt.Errorf("find click: %w", err)
 		}
-		if attributable || k.Bot { // a click made while its partner could not earn never attributes
-			ai.Clicks = []attribution.Click{k}
+		if k.attributable || k.Bot { // a click made while its partner could not earn never attributes
+			ai.Clicks = []attribution.Click{k.Click}
 			partnerIDs = append(partnerIDs, k.PartnerID)
 		}
 	}
@@ -427,7 +443,10 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 }
 
 // referral adds the referral the event names to the attribution input: it
-// must be one of the program's.
+// must be one of the program's. Like all of attribute it must only read: in
+// a batch it runs before anything is written (see recorder.stage), so a
+// write belongs with the batch's writes (writeBatch) and the per-event path
+// (insert).
 func (r *recorder) referral(ctx context.Context, p *tandem.Program, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
 	if in.ReferralID == "" {
 		return nil
@@ -453,18 +472,13 @@ func (r *recorder) partners(ctx context.Context, programID string, ids []string,
 		if _, ok := into[id]; ok {
 			continue
 		}
-		var pa attribution.Partner
-		var reason sql.NullString
-		err := r.tx.QueryRowContext(ctx, `
-			SELECT p.name, m.status, m.reason FROM memberships m JOIN partners p ON p.id = m.partner_id
-			WHERE m.program_id = $1 AND m.partner_id = $2`, programID, id).Scan(&pa.Name, &pa.Status, &reason)
-		if isNoRows(err) {
-			continue // not a member: attribution skips them
-		} else if err != nil {
-			return fmt.Errorf("find membership: %w", err)
+		pa, err := r.membership(ctx, programID, id)
+		if err != nil {
+			return err
 		}
-		pa.Reason = reason.String
-		into[id] = pa
+		if pa != nil { // not a member: attribution skips them
+			into[id] = *pa
+		}
 	}
 	return nil
 }

@@ -12,50 +12,77 @@ import (
 )
 
 // post records a posting and queues its lines for the cached balances
-// (flushBalances applies them), in the caller's transaction. A posting whose source key was already recorded is
-// skipped: recording the same event twice posts once. It reports whether the
-// posting was new.
+// (flushBalances applies them), in the caller's transaction. A posting whose
+// source key was already recorded is skipped: recording the same event twice
+// posts once. It reports whether the posting was new.
 func (tx *Tx) post(ctx context.Context, p tandem.Posting) (bool, error) {
 	if err := ledger.Validate(p); err != nil {
 		return false, err
 	}
-	p.ID = tandem.NewID(tandem.PrefixPosting)
-	if p.OccurredAt.IsZero() {
-		p.OccurredAt = tx.now
+	n, err := tx.insertPostings(ctx, []tandem.Posting{p})
+	return n == 1, err
+}
+
+// postAll records validated postings (see ledger.Validate) with multi-row
+// statements, for the conversion batches. Their source keys must be new:
+// if one was recorded already (a concurrent writer), postAll writes none
+// of them and returns errRaced.
+func (tx *Tx) postAll(ctx context.Context, ps []tandem.Posting) error {
+	n, err := tx.insertPostings(ctx, ps)
+	if err == nil && n != len(ps) {
+		err = errRaced
 	}
-	var commissionID any
-	if p.CommissionID != "" {
-		commissionID = p.CommissionID
+	return err
+}
+
+// insertPostings inserts the postings whose source key is new, with their
+// lines, queues their balance changes and returns how many were new. An
+// error may leave some written: the caller's transaction or savepoint must
+// then be rolled back.
+func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting) (int, error) {
+	rows := make([][]any, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		p.ID = newTimeID(tandem.PrefixPosting, tx.now)
+		if p.OccurredAt.IsZero() {
+			p.OccurredAt = tx.now
+		}
+		rows[i] = []any{p.ID, p.Kind, p.SourceKey, nullable(p.CommissionID), p.Memo, ms(p.OccurredAt), ms(tx.now)}
 	}
-	res, err := tx.ExecContext(ctx, `
-		INSERT INTO ledger_postings (id, kind, source_key, commission_id, memo, occurred_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source_key) DO NOTHING`,
-		p.ID, p.Kind, p.SourceKey, commissionID, p.Memo, ms(p.OccurredAt), ms(tx.now))
+	const head = `INSERT INTO ledger_postings (id, kind, source_key, commission_id, memo, occurred_at, created_at)`
+	n, err := tx.insertRows(ctx, head, `ON CONFLICT (source_key) DO NOTHING`, rows)
 	if err != nil {
-		return false, fmt.Errorf("insert posting: %w", err)
+		return 0, fmt.Errorf("insert posting: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return false, fmt.Errorf("insert posting: %w", err)
-	} else if n == 0 {
-		return false, nil
-	}
-	for i, l := range p.Lines {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO ledger_lines (posting_id, line_no, partner_id, account_type, currency, amount)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			p.ID, i+1, l.Account.PartnerID, l.Account.Type, l.Account.Currency, l.Amount); err != nil {
-			return false, fmt.Errorf("insert posting line: %w", err)
+	if n != int64(len(ps)) {
+		if len(ps) > 1 {
+			return int(n), nil // which ones were skipped is unknown: postAll refuses
 		}
-		if tx.deltas == nil {
-			tx.deltas = map[tandem.Account]int64{}
-		}
-		tx.deltas[l.Account] += l.Amount
+		return 0, nil
 	}
-	return true, nil
+	var lines [][]any
+	for _, p := range ps {
+		for i, l := range p.Lines {
+			lines = append(lines, []any{p.ID, i + 1, l.Account.PartnerID, l.Account.Type, l.Account.Currency, l.Amount})
+		}
+	}
+	const linesHead = `INSERT INTO ledger_lines (posting_id, line_no, partner_id, account_type, currency, amount)`
+	if _, err := tx.insertRows(ctx, linesHead, "", lines); err != nil {
+		return 0, fmt.Errorf("insert posting line: %w", err)
+	}
+	if tx.deltas == nil {
+		tx.deltas = map[tandem.Account]int64{}
+	}
+	for _, p := range ps {
+		for _, l := range p.Lines {
+			tx.deltas[l.Account] += l.Amount
+		}
+	}
+	return len(ps), nil
 }
 
 // flushBalances adds the transaction's queued balance changes to the cached
-// balances, one upsert per account, in account order: concurrent
+// balances, with multi-row upserts of the accounts in order: concurrent
 // transactions (PostgreSQL) then lock balance rows in the same order and
 // cannot deadlock on them. inTx calls it before every commit.
 func (tx *Tx) flushBalances(ctx context.Context) error {
@@ -68,13 +95,13 @@ func (tx *Tx) flushBalances(ctx context.Context) error {
 	slices.SortFunc(accounts, func(x, y tandem.Account) int {
 		return cmp.Or(cmp.Compare(x.PartnerID, y.PartnerID), cmp.Compare(x.Type, y.Type), cmp.Compare(x.Currency, y.Currency))
 	})
-	for _, a := range accounts {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO ledger_balances (partner_id, account_type, currency, balance) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (partner_id, account_type, currency) DO UPDATE SET balance = ledger_balances.balance + excluded.balance`,
-			a.PartnerID, a.Type, a.Currency, tx.deltas[a]); err != nil {
-			return fmt.Errorf("update balance: %w", err)
-		}
+	rows := make([][]any, len(accounts))
+	for i, a := range accounts {
+		rows[i] = []any{a.PartnerID, a.Type, a.Currency, tx.deltas[a]}
+	}
+	if _, err := tx.insertRows(ctx, `INSERT INTO ledger_balances (partner_id, account_type, currency, balance)`,
+		`ON CONFLICT (partner_id, account_type, currency) DO UPDATE SET balance = ledger_balances.balance + excluded.balance`, rows); err != nil {
+		return fmt.Errorf("update balance: %w", err)
 	}
 	tx.deltas = nil
 	return nil

@@ -169,7 +169,7 @@ func (tx *Tx) fillCandidate(ctx context.Context, st *tandem.PayoutSettings, c *c
 		return err
 	}
 	c.Method = m
-	if c.AgreementAccepted, err = tx.agreementAccepted(ctx, st.ProgramID, c.PartnerID); err != nil {
+	if c.AgreementAccepted, err = tx.queryAgreementAccepted(ctx, st.ProgramID, c.PartnerID); err != nil {
 		return err
 	}
 	if c.Debt, err = tx.available(ctx, c.PartnerID, c.Currency, c.Credit, ""); err != nil {

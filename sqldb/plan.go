@@ -223,6 +223,12 @@ func (tx *Tx) versionAt(ctx context.Context, planID string, at time.Time) (*tand
 	} else if err != nil {
 		return nil, fmt.Errorf("find plan version: %w", err)
 	}
+	return tx.planVersion(ctx, id)
+}
+
+// planVersion returns a plan version by ID, read once per process: versions
+// are immutable.
+func (tx *Tx) planVersion(ctx context.Context, id string) (*tandem.PlanVersion, error) {
 	if v, ok := tx.db.versions.Load(id); ok {
 		return v.(*tandem.PlanVersion), nil
 	}
