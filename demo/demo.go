@@ -202,7 +202,9 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	if err := addReferrals(ctx, s, programs[ref].Program); err != nil {
 		return nil, fmt.Errorf("demo referrals: %w", err)
 	}
-	if err := addPayouts(ctx, s, programs[ref].ID, partnerID); err != nil {
+	paidClicks, err := addPayouts(ctx, s, programs[ref].ID, partnerID)
+	sum.Clicks += paidClicks
+	if err != nil {
 		return nil, fmt.Errorf("demo payouts: %w", err)
 	}
 	// Two hand-picked customers invited to the referral program, not yet answered.

@@ -191,13 +191,16 @@ func (s *PayoutService) DuePrograms(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-// Unsent returns lines an interrupted send left approved or sending through
-// an API (not files, which wait for finance), approved before the cutoff.
+// Unsent returns lines an interrupted send left behind, in batches approved
+// before the cutoff: every line still approved (a file line too: its send
+// only marks it exported), and lines sending through an API (a file line
+// that is sending waits for finance to mark it paid).
 func (s *PayoutService) Unsent(ctx context.Context, before time.Time) ([]string, error) {
 	var out []string
 	err := s.db.inReadTx(ctx, func(tx *Tx) (err error) {
 		out, err = queryStrings(ctx, tx, `SELECT p.id FROM payouts p JOIN payout_batches b ON b.id = p.batch_id
-			WHERE p.status IN ('approved', 'sending') AND p.method_kind NOT IN ('paypal', 'wise') AND b.approved_at < $1 ORDER BY p.id`, ms(before))
+			WHERE (p.status = 'approved' OR p.status = 'sending' AND p.method_kind NOT IN ('paypal', 'wise'))
+			  AND b.approved_at < $1 ORDER BY p.id`, ms(before))
 		return err
 	})
 	return out, err
