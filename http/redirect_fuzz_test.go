@@ -1,7 +1,11 @@
 package http
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tandem-prm/tandem"
@@ -48,6 +52,37 @@ func FuzzWithParam(f *testing.F) {
 		for k, v := range q {
 			if k != name && len(got[k]) != len(v) {
 				t.Fatalf("withParam(%q) = %q lost %s", target, out, k)
+			}
+		}
+	})
+}
+
+// A short link's 302, put together from a location's parts, is byte for
+// byte the one http.Redirect makes of the target with the click ID, for
+// GET and HEAD.
+func FuzzLocation(f *testing.F) {
+	f.Add("https://shop.example.com/pricing?plan=pro&utm_source=me", "tandem_click", "clk_abc")
+	f.Add("https://shop.example.com/p?q=caf\u00e9&x=<\"'>#frag&ment", "aff", "clk_0123456789")
+	f.Add("https://shop.example.com/?", "c d", "clk_x")
+	f.Add("https://shop.example.com/%zz", "c", "clk_x")
+	f.Fuzz(func(t *testing.T, target, name, id string) {
+		if strings.Trim(id, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			return // click IDs are made of these
+		}
+		if u, err := url.Parse(target); err != nil || u.Scheme == "" || u.Host == "" {
+			return // targets are absolute (tandem.TargetURL)
+		}
+		loc := newLocation(target, name)
+		if got, want := loc.url(id), withParam(target, name, id); got != want {
+			t.Fatalf("url = %q; withParam = %q", got, want)
+		}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			r := httptest.NewRequest(method, "/r/abcdef", nil)
+			got, want := httptest.NewRecorder(), httptest.NewRecorder()
+			loc.redirect(got, r, id)
+			http.Redirect(want, r, withParam(target, name, id), http.StatusFound)
+			if got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || got.Body.String() != want.Body.String() {
+				t.Fatalf("%s %q: got %d %v %q; want %d %v %q", method, target, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
 			}
 		}
 	})

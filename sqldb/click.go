@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -68,12 +69,30 @@ type rollup struct{ clicks, unique, bots int64 }
 // approved (a suspended partner's link redirects but earns nothing). A
 // click without a time takes the transaction's.
 //
-// It costs a fixed handful of statements per batch, whatever its size: one
-// read per link, one uniqueness query per distinct click time (one in
-// production, where clicks take the commit's time), multi-row inserts and
-// one upsert per rollup row.
+// It costs a fixed handful of statements per batch on PostgreSQL, whatever
+// its size: one read per link, the visitor locks, one uniqueness query per
+// distinct click time (one in production, where clicks take the commit's
+// time), multi-row inserts and one upsert per rollup row. SQLite runs in
+// the process, where a statement costs no round trip but a parse: there
+// the same work runs as statements prepared once (see clickStatements),
+// one uniqueness lookup and one insert per click.
 func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error {
+	var st *clickStatements
+	if s.db.dialect == SQLite {
+		var err error
+		if st, err = s.statements(ctx); err != nil {
+			return err
+		}
+	}
 	return s.db.inWriteTx(ctx, func(tx *Tx) error {
+		ctx := ctx
+		if st != nil {
+			// The transaction holds SQLite's write lock: a statement cannot
+			// wait on anything, so they run without the driver's watch of
+			// ctx (a goroutine each); BEGIN and the commit still honour it.
+			ctx = context.WithoutCancel(ctx)
+		}
+		ct := &clickTx{Tx: tx, st: st}
 		links := map[string]*clickLink{}
 		for i := range cs {
 			c := &cs[i]
@@ -81,23 +100,76 @@ func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error 
 				c.At = tx.now
 			}
 			if links[c.LinkID] == nil {
-				l, err := tx.clickLink(ctx, c.LinkID)
+				l, err := ct.clickLink(ctx, c.LinkID)
 				if err != nil {
 					return err
 				}
 				links[c.LinkID] = l
 			}
 		}
-		unique, err := tx.uniqueClicks(ctx, cs)
+		unique, err := ct.uniqueClicks(ctx, cs)
 		if err != nil {
 			return err
 		}
-		if err := tx.insertClickRows(ctx, cs, links, unique); err != nil {
+		if err := ct.insertClickRows(ctx, cs, links, unique); err != nil {
 			return err
 		}
-		return tx.addClickRollups(ctx, cs, links, unique)
+		return ct.addClickRollups(ctx, cs, links, unique)
 	})
 }
+
+// The click writer's statements that are the same on both dialects.
+const (
+	clickLinkQuery = `
+		SELECT l.program_id, l.partner_id, p.time_zone, COALESCE(m.status, '')
+		FROM links l JOIN programs p ON p.id = l.program_id
+		LEFT JOIN memberships m ON m.program_id = l.program_id AND m.partner_id = l.partner_id
+		WHERE l.id = $1`
+	clickRollupUpsert = `
+		INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+			unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+			bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`
+	clickInsert = "INSERT INTO clicks (" + clickColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+)
+
+// clickStatements are the click writer's statements on SQLite, prepared
+// once (DB.prepared).
+type clickStatements struct {
+	link, insert, rollup *sql.Stmt
+	near                 map[int]*sql.Stmt // by number of pairs (nearSizes)
+}
+
+func (s *ClickStore) statements(ctx context.Context) (*clickStatements, error) {
+	st := clickStatements{near: make(map[int]*sql.Stmt, len(nearSizes))}
+	prepare := func(stmt **sql.Stmt, query string) error {
+		var err error
+		if *stmt, err = s.db.prepared(ctx, query); err != nil {
+			return fmt.Errorf("record clicks: %w", err)
+		}
+		return nil
+	}
+	err := errors.Join(prepare(&st.link, clickLinkQuery), prepare(&st.insert, clickInsert), prepare(&st.rollup, clickRollupUpsert))
+	for _, n := range nearSizes {
+		var stmt *sql.Stmt
+		err = errors.Join(err, prepare(&stmt, clickNearQuery(n)))
+		st.near[n] = stmt
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// clickTx is a transaction recording clicks, with the prepared statements
+// on SQLite (st is nil on PostgreSQL).
+type clickTx struct {
+	*Tx
+	st *clickStatements
+}
+
+// stmt returns the prepared statement in the transaction.
+func (tx *clickTx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, s) }
 
 // visitorLink is the pair whose clicks count once per UniqueWindow.
 type visitorLink struct{ visitor, linkID string }
@@ -110,7 +182,7 @@ type visitorLink struct{ visitor, linkID string }
 // only then looks for the pair's other clicks: the second transaction waits
 // for the first to commit and then sees its click. SQLite has one writer at
 // a time, so there the check is exact without locks.
-func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
+func (tx *clickTx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
 	type pairAt struct {
 		visitorLink
 		at int64
@@ -157,7 +229,7 @@ func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, erro
 // lockPairs takes the PostgreSQL advisory locks of the pairs (a 64-bit hash
 // of each), in ascending order, until the transaction ends. A hash
 // collision only makes two pairs wait for each other.
-func (tx *Tx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
+func (tx *clickTx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
 	keys := make([]int64, 0, len(pairs))
 	for k := range pairs {
 		h := fnv.New64a()
@@ -187,26 +259,37 @@ func (tx *Tx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
 
 // pairsClickedNear returns which of the pairs have a stored non-bot click
 // less than UniqueWindow before or after at.
-func (tx *Tx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
+//
+// One query looks up a chunk of pairs. On PostgreSQL a chunk is up to 400
+// pairs; on SQLite it is one of nearSizes, padded with copies of its last
+// pair, so that its few query texts stay prepared (clickStatements).
+func (tx *clickTx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
 	near := map[visitorLink]bool{}
-	for chunk := range slices.Chunk(ks, 400) {
-		var q strings.Builder
+	for len(ks) > 0 {
+		n := min(len(ks), 400)
+		var rows *sql.Rows
+		var err error
 		args := []any{ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow))}
-		q.WriteString("SELECT v.column1, v.column2 FROM (VALUES ")
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
+		if tx.st != nil {
+			size := nearSizes[len(nearSizes)-1]
+			for _, sz := range nearSizes {
+				if sz >= len(ks) {
+					size = sz
+					break
+				}
 			}
-			fmt.Fprintf(&q, "($%d, $%d)", len(args)+1, len(args)+2)
-			args = append(args, k.visitor, k.linkID)
+			n = min(len(ks), size)
+			for i := range size {
+				k := ks[min(i, n-1)]
+				args = append(args, k.visitor, k.linkID)
+			}
+			rows, err = tx.stmt(ctx, tx.st.near[size]).QueryContext(ctx, args...)
+		} else {
+			for _, k := range ks[:n] {
+				args = append(args, k.visitor, k.linkID)
+			}
+			rows, err = tx.QueryContext(ctx, clickNearQuery(n), args...)
 		}
-		// "+ 0" keeps the upper bound out of the index conditions, so that the
-		// planner cannot mistake clicks_link (link, time) for as good a fit as
-		// clicks_visitor (visitor, link, time): PostgreSQL did so on a young
-		// table without statistics, scanning every click of a busy link.
-		q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
-			AND c.occurred_at > $1 AND c.occurred_at + 0 < $2 AND NOT c.bot)`)
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("click uniqueness: %w", err)
 		}
@@ -221,8 +304,29 @@ func (tx *Tx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLi
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, fmt.Errorf("click uniqueness: %w", err)
 		}
+		ks = ks[n:]
 	}
 	return near, nil
+}
+
+// nearSizes are the numbers of pairs SQLite's prepared uniqueness queries take.
+var nearSizes = []int{1, 4, 16, 64}
+
+// clickNearQuery returns the uniqueness query of n pairs: those of the
+// pairs ($3 and $4, $5 and $6…) with a non-bot click between $1 and $2
+// (exclusive), read from the clicks_visitor index alone.
+func clickNearQuery(n int) string {
+	var q strings.Builder
+	q.WriteString("SELECT v.column1, v.column2 FROM (VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "($%d, $%d)", 2*i+3, 2*i+4)
+	}
+	q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
+		AND c.occurred_at > $1 AND c.occurred_at < $2 AND NOT c.bot)`)
+	return q.String()
 }
 
 // clickColumns are the columns insertClickRows fills, one placeholder each.
@@ -232,8 +336,8 @@ const clickColumns = `id, link_id, program_id, partner_id, occurred_at, visitor,
 // INSERTs (one round trip per 200 clicks). SQLite runs in the process, so
 // round trips cost nothing there, while a long statement costs a parse per
 // batch and a bind that grows with the square of its placeholders: there
-// one prepared single-row INSERT runs once per click.
-func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
+// the prepared single-row INSERT runs once per click.
+func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
 	const perRow = 12
 	row := func(i int) []any {
 		c := cs[i]
@@ -242,18 +346,10 @@ func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[
 			clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
 			clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot}
 	}
-	if tx.db.dialect == SQLite {
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO clicks ("+clickColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-		if err != nil {
-			return fmt.Errorf("insert clicks: %w", err)
-		}
-		defer stmt.Close()
-		// The transaction holds SQLite's write lock: an insert cannot wait on
-		// anything, so it runs without the driver's per-statement watch of
-		// ctx (a goroutine each); the commit still honours ctx.
-		rowCtx := context.WithoutCancel(ctx)
+	if tx.st != nil {
+		stmt := tx.stmt(ctx, tx.st.insert)
 		for i := range cs {
-			if _, err := stmt.ExecContext(rowCtx, row(i)...); err != nil {
+			if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
 				return fmt.Errorf("insert click: %w", err)
 			}
 		}
@@ -287,7 +383,7 @@ func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[
 }
 
 // addClickRollups adds the clicks to their links' daily rollups.
-func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
+func (tx *clickTx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
 	rollups := map[rollupKey]*rollup{}
 	var keys []rollupKey
 	for i, c := range cs {
@@ -312,14 +408,14 @@ func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[
 	slices.SortFunc(keys, func(a, b rollupKey) int {
 		return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
 	})
+	exec := func(args ...any) (sql.Result, error) { return tx.ExecContext(ctx, clickRollupUpsert, args...) }
+	if tx.st != nil {
+		stmt := tx.stmt(ctx, tx.st.rollup)
+		exec = func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
+	}
 	for _, key := range keys {
 		r := rollups[key]
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
-				unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
-				bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`,
-			key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
+		if _, err := exec(key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
 			return fmt.Errorf("update click rollup: %w", err)
 		}
 	}
@@ -328,14 +424,16 @@ func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[
 
 // clickLink reads the link's program, its time zone and whether the
 // partner is approved in the program.
-func (tx *Tx) clickLink(ctx context.Context, linkID string) (*clickLink, error) {
+func (tx *clickTx) clickLink(ctx context.Context, linkID string) (*clickLink, error) {
 	var l clickLink
 	var tz, status string
-	err := tx.QueryRowContext(ctx, `
-		SELECT l.program_id, l.partner_id, p.time_zone, COALESCE(m.status, '')
-		FROM links l JOIN programs p ON p.id = l.program_id
-		LEFT JOIN memberships m ON m.program_id = l.program_id AND m.partner_id = l.partner_id
-		WHERE l.id = $1`, linkID).Scan(&l.programID, &l.partnerID, &tz, &status)
+	var row *sql.Row
+	if tx.st != nil {
+		row = tx.stmt(ctx, tx.st.link).QueryRowContext(ctx, linkID)
+	} else {
+		row = tx.QueryRowContext(ctx, clickLinkQuery, linkID)
+	}
+	err := row.Scan(&l.programID, &l.partnerID, &tz, &status)
 	if isNoRows(err) {
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
 	} else if err != nil {

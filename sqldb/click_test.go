@@ -17,7 +17,7 @@ import (
 
 // clickFixture is a program in New York with an approved partner's link and
 // a suspended partner's link.
-func clickFixture(t *testing.T, db *sqldb.DB) (prog *tandem.Program, approved, suspended *tandem.Link) {
+func clickFixture(t testing.TB, db *sqldb.DB) (prog *tandem.Program, approved, suspended *tandem.Link) {
 	t.Helper()
 	ctx := context.Background()
 	prog = &tandem.Program{Name: "Acme", Slug: "acme", Type: tandem.ProgramReferral, Currency: "USD", TimeZone: "America/New_York",

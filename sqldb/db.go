@@ -57,6 +57,8 @@ type DB struct {
 	versions sync.Map
 	// redirects is FindRedirect's memory, cleared by the writes that change a redirect.
 	redirects redirectCache
+	// stmts are the hot paths' statements, prepared once on the writer pool (see Tx.prepared).
+	stmts sync.Map // query -> *sql.Stmt
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock
