@@ -325,7 +325,7 @@ func clickNearQuery(n int) string {
 		fmt.Fprintf(&q, "($%d, $%d)", 2*i+3, 2*i+4)
 	}
 	q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
-		AND c.occurred_at > $1 AND c.occurred_at < $2 AND NOT c.bot)`)
+		AND c.bot = false AND c.occurred_at > $1 AND c.occurred_at < $2)`)
 	return q.String()
 }
 

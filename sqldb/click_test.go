@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,4 +274,35 @@ func TestVisitorSecret(t *testing.T) {
 			t.Errorf("second read = %x, %v; want the same secret", b, err)
 		}
 	})
+}
+
+// On SQLite the uniqueness check of a batch reads the visitor index alone
+// (no row per click looked up): it runs in the writer's transaction, which
+// every redirect waits for.
+func TestClickUniquenessReadsIndexOnly(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	var plan []string
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		rows, err := tx.Query("EXPLAIN QUERY PLAN "+sqldb.ClickNearQuery(2), 1, 2, "v1", "l1", "v2", "l2")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				return err
+			}
+			plan = append(plan, detail)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "COVERING INDEX clicks_visitor") }) {
+		t.Errorf("plan = %q; want the covering index clicks_visitor", plan)
+	}
 }

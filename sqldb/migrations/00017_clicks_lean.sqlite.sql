@@ -4,8 +4,9 @@
 -- its primary key (WITHOUT ROWID): one B-tree instead of a rowid table and
 -- a separate primary key index, both growing at their end. The index on
 -- (link_id, occurred_at) served no query (reports read click_rollups) and
--- is gone. The visitor index only holds non-bot clicks, the only ones the
--- uniqueness check reads, which it can now answer from the index alone.
+-- is gone. The visitor index takes the bot flag before the time, so that the
+-- uniqueness check (non-bot clicks of a visitor on a link in a time range)
+-- reads the index alone.
 -- The .postgres.sql file of this version drops and re-creates the same
 -- indexes; it keeps the table, as PostgreSQL tables have no rowid.
 CREATE TABLE clicks_lean (
@@ -26,7 +27,7 @@ INSERT INTO clicks_lean SELECT id, link_id, program_id, partner_id, occurred_at,
     landing_url, bot, is_unique, attributable FROM clicks;
 DROP TABLE clicks;
 ALTER TABLE clicks_lean RENAME TO clicks;
-CREATE INDEX clicks_visitor ON clicks (visitor, link_id, occurred_at) WHERE NOT bot;
+CREATE INDEX clicks_visitor ON clicks (visitor, link_id, bot, occurred_at);
 
 -- +goose Down
 CREATE TABLE clicks_rowid (
