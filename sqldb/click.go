@@ -130,33 +130,45 @@ const (
 		ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
 			unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
 			bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`
-	clickInsert = "INSERT INTO clicks (" + clickColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 )
 
 // clickStatements are the click writer's statements on SQLite, prepared
-// once (DB.prepared).
+// once (DB.prepared). The uniqueness query takes several pairs; it is
+// prepared for each of sqliteChunks.
 type clickStatements struct {
-	link, insert, rollup *sql.Stmt
-	near                 map[int]*sql.Stmt // by number of pairs (nearSizes)
+	link, rollup, insert *sql.Stmt
+	near                 map[int]*sql.Stmt // by number of pairs
+}
+
+// sqliteChunks are the numbers of pairs SQLite's uniqueness queries are
+// prepared for. A batch is cut into the largest that fit (37 = 32 + 4 + 1),
+// so that a few query texts stay prepared and no pair is looked up twice.
+var sqliteChunks = []int{32, 16, 8, 4, 2, 1}
+
+// sqliteChunk returns the pairs of the next query for n pairs to go.
+func sqliteChunk(n int) int {
+	for _, c := range sqliteChunks {
+		if c <= n {
+			return c
+		}
+	}
+	return 1
 }
 
 func (s *ClickStore) statements(ctx context.Context) (*clickStatements, error) {
-	st := clickStatements{near: make(map[int]*sql.Stmt, len(nearSizes))}
-	prepare := func(stmt **sql.Stmt, query string) error {
-		var err error
-		if *stmt, err = s.db.prepared(ctx, query); err != nil {
-			return fmt.Errorf("record clicks: %w", err)
-		}
-		return nil
+	st := clickStatements{near: make(map[int]*sql.Stmt, len(sqliteChunks))}
+	var errs []error
+	prepare := func(query string) *sql.Stmt {
+		stmt, err := s.db.prepared(ctx, query)
+		errs = append(errs, err)
+		return stmt
 	}
-	err := errors.Join(prepare(&st.link, clickLinkQuery), prepare(&st.insert, clickInsert), prepare(&st.rollup, clickRollupUpsert))
-	for _, n := range nearSizes {
-		var stmt *sql.Stmt
-		err = errors.Join(err, prepare(&stmt, clickNearQuery(n)))
-		st.near[n] = stmt
+	st.link, st.rollup, st.insert = prepare(clickLinkQuery), prepare(clickRollupUpsert), prepare(clickInsertQuery(1))
+	for _, n := range sqliteChunks {
+		st.near[n] = prepare(clickNearQuery(n))
 	}
-	if err != nil {
-		return nil, err
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("record clicks: %w", err)
 	}
 	return &st, nil
 }
@@ -260,34 +272,25 @@ func (tx *clickTx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) er
 // pairsClickedNear returns which of the pairs have a stored non-bot click
 // less than UniqueWindow before or after at.
 //
-// One query looks up a chunk of pairs. On PostgreSQL a chunk is up to 400
-// pairs; on SQLite it is one of nearSizes, padded with copies of its last
-// pair, so that its few query texts stay prepared (clickStatements).
+// One query looks up a chunk of pairs: up to 400 on PostgreSQL, one of
+// sqliteChunks on SQLite.
 func (tx *clickTx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
 	near := map[visitorLink]bool{}
 	for len(ks) > 0 {
 		n := min(len(ks), 400)
+		if tx.st != nil {
+			n = sqliteChunk(len(ks))
+		}
+		args := make([]any, 0, 2+2*n)
+		args = append(args, ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow)))
+		for _, k := range ks[:n] {
+			args = append(args, k.visitor, k.linkID)
+		}
 		var rows *sql.Rows
 		var err error
-		args := []any{ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow))}
 		if tx.st != nil {
-			size := nearSizes[len(nearSizes)-1]
-			for _, sz := range nearSizes {
-				if sz >= len(ks) {
-					size = sz
-					break
-				}
-			}
-			n = min(len(ks), size)
-			for i := range size {
-				k := ks[min(i, n-1)]
-				args = append(args, k.visitor, k.linkID)
-			}
-			rows, err = tx.stmt(ctx, tx.st.near[size]).QueryContext(ctx, args...)
+			rows, err = tx.stmt(ctx, tx.st.near[n]).QueryContext(ctx, args...)
 		} else {
-			for _, k := range ks[:n] {
-				args = append(args, k.visitor, k.linkID)
-			}
 			rows, err = tx.QueryContext(ctx, clickNearQuery(n), args...)
 		}
 		if err != nil {
@@ -309,9 +312,6 @@ func (tx *clickTx) pairsClickedNear(ctx context.Context, at time.Time, ks []visi
 	return near, nil
 }
 
-// nearSizes are the numbers of pairs SQLite's prepared uniqueness queries take.
-var nearSizes = []int{1, 4, 16, 64}
-
 // clickNearQuery returns the uniqueness query of n pairs: those of the
 // pairs ($3 and $4, $5 and $6…) with a non-bot click between $1 and $2
 // (exclusive), read from the clicks_visitor index alone.
@@ -330,56 +330,64 @@ func clickNearQuery(n int) string {
 }
 
 // clickColumns are the columns insertClickRows fills, one placeholder each.
-const clickColumns = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
+const (
+	clickColumns     = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
+	clickColumnCount = 12
+)
 
 // insertClickRows inserts the clicks. On PostgreSQL it sends multi-row
-// INSERTs (one round trip per 200 clicks). SQLite runs in the process, so
-// round trips cost nothing there, while a long statement costs a parse per
-// batch and a bind that grows with the square of its placeholders: there
-// the prepared single-row INSERT runs once per click.
+// INSERTs (one round trip per 200 clicks). On SQLite, which runs in the
+// process, the prepared single-row INSERT runs once per click: a multi-row
+// one costs more, as SQLite then keeps a statement journal (a file write
+// per page touched) to undo a half-done statement, and looks up each
+// numbered parameter by a linear scan.
 func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
-	const perRow = 12
-	row := func(i int) []any {
-		c := cs[i]
-		l := links[c.LinkID]
-		return []any{c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
-			clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
-			clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot}
-	}
-	if tx.st != nil {
-		stmt := tx.stmt(ctx, tx.st.insert)
-		for i := range cs {
-			if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
-				return fmt.Errorf("insert click: %w", err)
-			}
-		}
-		return nil
-	}
-	for start := 0; start < len(cs); start += 200 {
+	for start := 0; start < len(cs); {
 		n := min(200, len(cs)-start)
-		var q strings.Builder
-		q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
-		args := make([]any, 0, perRow*n)
-		for i := range n {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteByte('(')
-			for j := range perRow {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteByte('$')
-				q.WriteString(strconv.Itoa(i*perRow + j + 1))
-			}
-			q.WriteByte(')')
-			args = append(args, row(start+i)...)
+		if tx.st != nil {
+			n = 1
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		args := make([]any, 0, clickColumnCount*n)
+		for i := start; i < start+n; i++ {
+			c := cs[i]
+			l := links[c.LinkID]
+			args = append(args, c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
+				clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
+				clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot)
+		}
+		var err error
+		if tx.st != nil {
+			_, err = tx.stmt(ctx, tx.st.insert).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, clickInsertQuery(n), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("insert clicks: %w", err)
 		}
+		start += n
 	}
 	return nil
+}
+
+// clickInsertQuery returns the INSERT of n clicks.
+func clickInsertQuery(n int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for j := range clickColumnCount {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('$')
+			q.WriteString(strconv.Itoa(i*clickColumnCount + j + 1))
+		}
+		q.WriteByte(')')
+	}
+	return q.String()
 }
 
 // addClickRollups adds the clicks to their links' daily rollups.
