@@ -111,10 +111,7 @@ func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error 
 		if err != nil {
 			return err
 		}
-		if err := ct.insertClickRows(ctx, cs, links, unique); err != nil {
-			return err
-		}
-		return ct.addClickRollups(ctx, cs, links, unique)
+		return ct.insertClickRows(ctx, cs, links, unique, clickRollups(cs, links, unique))
 	})
 }
 
@@ -125,11 +122,6 @@ const (
 		FROM links l JOIN programs p ON p.id = l.program_id
 		LEFT JOIN memberships m ON m.program_id = l.program_id AND m.partner_id = l.partner_id
 		WHERE l.id = $1`
-	clickRollupUpsert = `
-		INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
-			unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
-			bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`
 )
 
 // clickStatements are the click writer's statements on SQLite, prepared
@@ -163,7 +155,7 @@ func (s *ClickStore) statements(ctx context.Context) (*clickStatements, error) {
 		errs = append(errs, err)
 		return stmt
 	}
-	st.link, st.rollup, st.insert = prepare(clickLinkQuery), prepare(clickRollupUpsert), prepare(clickInsertQuery(1))
+	st.link, st.rollup, st.insert = prepare(clickLinkQuery), prepare(clickRollupQuery(1, 1)), prepare(clickInsertQuery(1))
 	for _, n := range sqliteChunks {
 		st.near[n] = prepare(clickNearQuery(n))
 	}
@@ -335,13 +327,14 @@ const (
 	clickColumnCount = 12
 )
 
-// insertClickRows inserts the clicks. On PostgreSQL it sends multi-row
-// INSERTs (one round trip per 200 clicks). On SQLite, which runs in the
-// process, the prepared single-row INSERT runs once per click: a multi-row
-// one costs more, as SQLite then keeps a statement journal (a file write
-// per page touched) to undo a half-done statement, and looks up each
-// numbered parameter by a linear scan.
-func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
+// insertClickRows inserts the clicks and adds the rollups. On PostgreSQL it
+// sends multi-row INSERTs (one round trip per 200 clicks), the last of
+// which also upserts the rollups. On SQLite, which runs in the process, the
+// prepared single-row INSERT runs once per click and the prepared upsert
+// once per rollup: a multi-row INSERT costs more there, as SQLite then
+// keeps a statement journal (a file write per page touched) to undo a
+// half-done statement, and looks up each numbered parameter by a linear scan.
+func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool, rollups []rollupRow) error {
 	for start := 0; start < len(cs); {
 		n := min(200, len(cs)-start)
 		if tx.st != nil {
@@ -355,16 +348,30 @@ func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links
 				clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
 				clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot)
 		}
+		start += n
 		var err error
-		if tx.st != nil {
+		switch {
+		case tx.st != nil:
 			_, err = tx.stmt(ctx, tx.st.insert).ExecContext(ctx, args...)
-		} else {
+		case start < len(cs):
 			_, err = tx.ExecContext(ctx, clickInsertQuery(n), args...)
+		default: // the last INSERT carries the rollups: one round trip less
+			for _, r := range rollups {
+				args = append(args, r.linkID, r.day, r.clicks, r.unique, r.bots)
+			}
+			_, err = tx.ExecContext(ctx, "WITH inserted AS ("+clickInsertQuery(n)+") "+clickRollupQuery(len(rollups), len(args)-5*len(rollups)+1), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("insert clicks: %w", err)
 		}
-		start += n
+	}
+	if tx.st != nil {
+		stmt := tx.stmt(ctx, tx.st.rollup)
+		for _, r := range rollups {
+			if _, err := stmt.ExecContext(ctx, r.linkID, r.day, r.clicks, r.unique, r.bots); err != nil {
+				return fmt.Errorf("update click rollup: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -390,17 +397,23 @@ func clickInsertQuery(n int) string {
 	return q.String()
 }
 
-// addClickRollups adds the clicks to their links' daily rollups.
-func (tx *clickTx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
-	rollups := map[rollupKey]*rollup{}
-	var keys []rollupKey
+// rollupRow is what a batch adds to one rollup row.
+type rollupRow struct {
+	rollupKey
+	rollup
+}
+
+// clickRollups returns what the clicks add to their links' daily rollups,
+// in key order, so that concurrent batches (other instances) lock the rows
+// in one order.
+func clickRollups(cs []clicks.Click, links map[string]*clickLink, unique []bool) []rollupRow {
+	sums := map[rollupKey]*rollup{}
 	for i, c := range cs {
 		key := rollupKey{c.LinkID, c.At.In(links[c.LinkID].loc).Format(time.DateOnly)}
-		r := rollups[key]
+		r := sums[key]
 		if r == nil {
 			r = &rollup{}
-			rollups[key] = r
-			keys = append(keys, key)
+			sums[key] = r
 		}
 		switch {
 		case c.Bot:
@@ -412,22 +425,32 @@ func (tx *clickTx) addClickRollups(ctx context.Context, cs []clicks.Click, links
 			r.clicks++
 		}
 	}
-	// In key order, so that concurrent batches (other instances) lock rows in one order.
-	slices.SortFunc(keys, func(a, b rollupKey) int {
+	rows := make([]rollupRow, 0, len(sums))
+	for k, r := range sums {
+		rows = append(rows, rollupRow{k, *r})
+	}
+	slices.SortFunc(rows, func(a, b rollupRow) int {
 		return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
 	})
-	exec := func(args ...any) (sql.Result, error) { return tx.ExecContext(ctx, clickRollupUpsert, args...) }
-	if tx.st != nil {
-		stmt := tx.stmt(ctx, tx.st.rollup)
-		exec = func(args ...any) (sql.Result, error) { return stmt.ExecContext(ctx, args...) }
-	}
-	for _, key := range keys {
-		r := rollups[key]
-		if _, err := exec(key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
-			return fmt.Errorf("update click rollup: %w", err)
+	return rows
+}
+
+// clickRollupQuery returns the upsert of n rollup rows, whose parameters
+// start at $first (link, day, clicks, unique clicks, bot clicks each).
+func clickRollupQuery(n, first int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		p := first + 5*i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p, p+1, p+2, p+3, p+4)
 	}
-	return nil
+	q.WriteString(` ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+		unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+		bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`)
+	return q.String()
 }
 
 // clickLink reads the link's program, its time zone and whether the
