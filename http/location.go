@@ -10,8 +10,8 @@ import (
 
 // location is the 302 of a short link's target, split around the click ID
 // so that a click only concatenates: the URL with the ID is prefix + ID +
-// suffix (as withParam makes it), and the parts are kept escaped for the
-// Location header and for the body's link, as http.Redirect escapes them.
+// suffix, and the parts are kept escaped for the Location header and for
+// the body's link, as http.Redirect escapes them.
 type location struct {
 	prefix, suffix         string // the landing URL's parts, as recorded
 	hdrPrefix, hdrSuffix   string // for the Location header (non-ASCII bytes hex-escaped)
@@ -19,8 +19,7 @@ type location struct {
 }
 
 // newLocation splits target around the value of its added parameter name.
-// A target that does not parse gets no parameter: withParam leaves it as
-// it is too.
+// A target that does not parse is left as it is, without the parameter.
 func newLocation(target, name string) *location {
 	prefix, suffix, ok := splitParam(target, name)
 	if !ok {
@@ -31,13 +30,13 @@ func newLocation(target, name string) *location {
 		htmlPrefix: htmlEscaper.Replace(prefix), htmlSuffix: htmlEscaper.Replace(suffix)}
 }
 
-// url returns the landing URL with the click ID, whose characters
-// ([a-z0-9_]) need no escaping anywhere.
-func (l *location) url(id string) string { return l.prefix + id + l.suffix }
+// url returns the landing URL with the click ID as the parameter's value.
+func (l *location) url(id string) string { return l.prefix + url.QueryEscape(id) + l.suffix }
 
 // redirect answers the 302 to the URL with the click ID: the same header
 // and body as http.Redirect, without its parsing and escaping per request.
 func (l *location) redirect(w http.ResponseWriter, r *http.Request, id string) {
+	id = url.QueryEscape(id) // a click ID's characters ([a-z0-9_]) stay as they are, without a copy
 	h := w.Header()
 	_, hadCT := h["Content-Type"]
 	h["Location"] = []string{l.hdrPrefix + id + l.hdrSuffix}
@@ -72,15 +71,6 @@ func splitParam(target, name string) (prefix, suffix string, ok bool) {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u.String(), suffix, true
-}
-
-// withParam appends name=value to the URL's query, keeping the rest as it is.
-func withParam(target, name, value string) string {
-	prefix, suffix, ok := splitParam(target, name)
-	if !ok {
-		return target
-	}
-	return prefix + url.QueryEscape(value) + suffix
 }
 
 // htmlEscaper escapes as net/http's htmlEscape does.
