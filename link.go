@@ -276,6 +276,30 @@ func TargetURL(p *Program, l *Link) (string, error) {
 	return out, nil
 }
 
+// Redirect is what the /r/{code} redirect needs of a link, worked out once
+// when the link is read (NewRedirect) rather than per click.
+type Redirect struct {
+	LinkID   string
+	Archived bool
+	// Target is where the link leads (TargetURL), or "" if nowhere: the
+	// program has no destination, or the link's no longer passes its rules.
+	Target string
+	// ClickParam is the parameter the click ID is appended as (the program's).
+	ClickParam string
+	// Program is the link's program, shared with every other caller that
+	// gets this redirect: read it, never modify it.
+	Program *Program
+}
+
+// NewRedirect returns the redirect of a link of the program.
+func NewRedirect(p *Program, l *Link) Redirect {
+	target, err := TargetURL(p, l)
+	if err != nil {
+		target = ""
+	}
+	return Redirect{LinkID: l.ID, Archived: !l.ArchivedAt.IsZero(), Target: target, ClickParam: p.ClickParam, Program: p}
+}
+
 // NewCode returns a random link code: CodeLength base62 characters from a
 // CSPRNG, drawn by rejection sampling so that every character is equally
 // likely. It is always a valid code (never all digits nor reserved).
@@ -377,10 +401,9 @@ type LinkService interface {
 	// FindLinkByCode returns the link with the code (exactly, archived ones
 	// included), or ENOTFOUND.
 	FindLinkByCode(ctx context.Context, code string) (*Link, error)
-	// FindRedirect returns what the /r/{code} redirect needs: the link with
-	// the code (archived ones included, without its counts) and its program;
-	// ENOTFOUND for an unknown code.
-	FindRedirect(ctx context.Context, code string) (*Link, *Program, error)
+	// FindRedirect returns what the /r/{code} redirect needs of the link
+	// with the code (archived ones included); ENOTFOUND for an unknown code.
+	FindRedirect(ctx context.Context, code string) (Redirect, error)
 	// FindLinks returns the links matching the filter, oldest first.
 	FindLinks(ctx context.Context, filter LinkFilter) ([]*Link, error)
 	// ArchiveLink archives one of the partner's links; another partner's link

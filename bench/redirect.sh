@@ -4,8 +4,9 @@
 #
 # For each database it migrates and seeds a fresh one (tandem demo), then
 # drives bare302 and `tandem serve` back to back with wrk for the same time,
-# prints requests/s, p50/p99 latency, the 302s wrk received and the click
-# rows Tandem wrote, checks that every 302 has its row, and ends with
+# prints requests/s, p50/p99 latency, the CPU time per request of the server
+# (and of PostgreSQL), the 302s wrk received and the click rows Tandem wrote,
+# checks that every 302 has its row, and ends with
 #   redirect_ratio sqlite=R1 postgres=R2      (R = tandem req/s / bare req/s)
 #
 # Settings (environment):
@@ -64,16 +65,29 @@ stop() {
 # cpu prints the CPU time (user + system, in clock ticks) the process has used.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# pgcpu prints the CPU time (clock ticks) all local PostgreSQL processes
+# have used: their share of a redirect shares the same cores.
+pgcpu() {
+	local pids
+	pids=$(pgrep -x postgres | sed 's|.*|/proc/&/stat|') || { echo 0; return; }
+	# shellcheck disable=SC2086
+	cat $pids 2>/dev/null | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
+
 # drive runs wrk on the URL against the server with the given pid and sets
 # RPS, P50, P99, SENT, N302, OTHER, ERRORS from count302.lua's RESULT line,
-# and CPU_US, the server's CPU time per request in microseconds (a figure
-# that, unlike req/s, hardly moves with what else the machine runs).
+# CPU_US, the server's CPU time per request in microseconds (a figure that,
+# unlike req/s, hardly moves with what else the machine runs), and PG_US,
+# the same of the PostgreSQL server (all its processes, on this machine).
 drive() {
-	local out line before
+	local out line before pgbefore n hz
 	before=$(cpu "$2")
+	pgbefore=$(pgcpu)
 	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$ROOT/bench/count302.lua" "$1")
-	CPU_US=$(awk -v t=$(($(cpu "$2") - before)) -v hz="$(getconf CLK_TCK)" -v n="$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)" \
-		'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+	n=$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)
+	hz=$(getconf CLK_TCK)
+	CPU_US=$(awk -v t=$(($(cpu "$2") - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+	PG_US=$(awk -v t=$(($(pgcpu) - pgbefore)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
 	line=$(grep '^RESULT ' <<<"$out") || { echo "$out" >&2; exit 1; }
 	val() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<" $line"; }
 	SENT=$(val sent) N302=$(val n302) OTHER=$(val other) ERRORS=$(val errors)
@@ -82,11 +96,11 @@ drive() {
 	P99=$(awk -v us="$(val p99_us)" 'BEGIN { printf "%.2fms", us / 1000 }')
 }
 
-row() { printf '%-9s %-8s %8s %9s %9s %8s %9s %s\n' "$@"; }
+row() { printf '%-9s %-8s %8s %9s %9s %8s %8s %9s %s\n' "$@"; }
 
 echo "redirect benchmark: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, $(go version | cut -d' ' -f3)"
 echo "load before: $(uptime | sed 's/.*load average/load average/')"
-row database server "req/s" p50 p99 "cpu/req" 302s "click rows"
+row database server "req/s" p50 p99 "cpu/req" "pg cpu" 302s "click rows"
 
 declare -A RATIO
 for db in $DATABASES; do
@@ -111,7 +125,7 @@ for db in $DATABASES; do
 	drive "http://127.0.0.1:$port/r/$code" "$pid"
 	kill "$pid" && wait "$pid" 2>/dev/null || true
 	bare=$RPS
-	row "$db" bare302 "$RPS" "$P50" "$P99" "${CPU_US}µs" "$N302" -
+	row "$db" bare302 "$RPS" "$P50" "$P99" "${CPU_US}µs" - "$N302" -
 
 	port=$("$WORK/benchdb" port)
 	"$WORK/tandem" serve --database "$url" --data-dir "$WORK/$db" --listen "127.0.0.1:$port" --log-level error \
@@ -129,7 +143,9 @@ for db in $DATABASES; do
 	# may have been recorded too, so rows may exceed the 302s by at most those.
 	inflight=$((SENT - N302 - OTHER))
 	extra=$((rows - N302))
-	row "$db" tandem "$RPS" "$P50" "$P99" "${CPU_US}µs" "$N302" "$rows (302s + $extra of $inflight in flight at wrk's stop)"
+	pgcol=-
+	if [ "$db" = postgres ]; then pgcol="${PG_US}µs"; fi
+	row "$db" tandem "$RPS" "$P50" "$P99" "${CPU_US}µs" "$pgcol" "$N302" "$rows (302s + $extra of $inflight in flight at wrk's stop)"
 	if [ "$OTHER" != 0 ] || [ "$ERRORS" != 0 ]; then
 		echo "FAIL: $OTHER answers other than 302 and $ERRORS socket errors" >&2
 		exit 1

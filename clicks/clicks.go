@@ -14,6 +14,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -121,10 +123,15 @@ func NewWriter(store Store, secret []byte, opts Options) *Writer {
 // committed (nil) or failed. If ctx ends first Record returns ctx's error;
 // the click may still be committed.
 func (w *Writer) Record(ctx context.Context, c Click) error {
-	req := &request{click: c, result: make(chan error, 1)}
+	req, _ := requests.Get().(*request)
+	if req == nil {
+		req = &request{result: make(chan error, 1)}
+	}
+	req.click = c
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
+		requests.Put(req)
 		return ErrClosed
 	}
 	select {
@@ -132,15 +139,24 @@ func (w *Writer) Record(ctx context.Context, c Click) error {
 		w.mu.RUnlock()
 	case <-ctx.Done():
 		w.mu.RUnlock()
+		requests.Put(req)
 		return ctx.Err()
 	}
 	select {
 	case err := <-req.result:
+		// Answered and drained: no one holds req any more, so the next
+		// click may reuse it (one that ctx gave up on is left to the GC).
+		req.click = Click{}
+		requests.Put(req)
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
+
+// requests are the requests answered, for reuse: a click costs no new
+// result channel.
+var requests sync.Pool
 
 // Close stops accepting clicks, commits those already queued and returns
 // when they are committed, or when ctx ends. It may be called more than once.
@@ -190,7 +206,7 @@ func (w *Writer) run() {
 // fails, each click is tried alone, so that one bad click cannot fail the
 // clicks that happened to share its transaction.
 func (w *Writer) commit(batch []*request) {
-	cs := make([]Click, len(batch))
+	cs := make([]Click, len(batch)) // the store may keep them: not reused
 	for i, req := range batch {
 		cs[i] = req.click
 	}
@@ -232,7 +248,13 @@ func (w *Writer) VisitorKey(at time.Time, remoteAddr, userAgent string) string {
 		k = &dayKey{day: day, key: dayKeyOf(w.secret, day)}
 		w.dayKey.Store(k)
 	}
-	return visitorKey(k.key, remoteAddr, userAgent)
+	mac, _ := k.macs.Get().(hash.Hash)
+	if mac == nil {
+		mac = hmac.New(sha256.New, k.key)
+	}
+	key := visitorKeyWith(mac, remoteAddr, userAgent)
+	k.macs.Put(mac)
+	return key
 }
 
 // VisitorKey is Writer.VisitorKey with an explicit secret.
@@ -240,10 +262,11 @@ func VisitorKey(secret []byte, at time.Time, remoteAddr, userAgent string) strin
 	return visitorKey(dayKeyOf(secret, at.UTC().Format(time.DateOnly)), remoteAddr, userAgent)
 }
 
-// dayKey is the visitor hash key of one UTC day.
+// dayKey is the visitor hash key of one UTC day, with its HMACs for reuse.
 type dayKey struct {
-	day string
-	key []byte
+	day  string
+	key  []byte
+	macs sync.Pool // hash.Hash: HMAC-SHA256 under key
 }
 
 func dayKeyOf(secret []byte, day string) []byte {
@@ -253,11 +276,18 @@ func dayKeyOf(secret []byte, day string) []byte {
 }
 
 func visitorKey(dayKey []byte, remoteAddr, userAgent string) string {
-	mac := hmac.New(sha256.New, dayKey)
-	mac.Write([]byte(network(remoteAddr)))
+	return visitorKeyWith(hmac.New(sha256.New, dayKey), remoteAddr, userAgent)
+}
+
+// visitorKeyWith computes the visitor key with mac, an HMAC under the day's
+// key, which it resets first.
+func visitorKeyWith(mac hash.Hash, remoteAddr, userAgent string) string {
+	mac.Reset()
+	io.WriteString(mac, network(remoteAddr))
 	mac.Write([]byte{0})
-	mac.Write([]byte(userAgent))
-	return hex.EncodeToString(mac.Sum(nil))
+	io.WriteString(mac, userAgent)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(mac.Sum(sum[:0]))
 }
 
 // network returns the /24 (IPv4) or /48 (IPv6) holding the address, or ""

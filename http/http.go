@@ -44,6 +44,9 @@ type Server struct {
 	baseURL  string
 	bots     *bot.Detector
 	flood    *floodLimiter
+	// requestIDs makes request IDs; locations remembers redirects' Location parts.
+	requestIDs *requestIDs
+	locations  locationCache
 }
 
 // Services are the domain services the handlers call.
@@ -88,15 +91,16 @@ type Config struct {
 // NewServer returns a server with its routes; call Serve to serve.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
-		mux:      http.NewServeMux(),
-		logger:   cfg.Logger,
-		db:       cfg.DB,
-		gatherer: cfg.Registry,
-		services: cfg.Services,
-		sessions: newSessionManager(cfg.Services.Sessions, strings.HasPrefix(cfg.BaseURL, "https://")),
-		csrf:     http.NewCrossOriginProtection(),
-		baseURL:  cfg.BaseURL,
-		bots:     bot.New(10000),
+		mux:        http.NewServeMux(),
+		logger:     cfg.Logger,
+		db:         cfg.DB,
+		gatherer:   cfg.Registry,
+		services:   cfg.Services,
+		sessions:   newSessionManager(cfg.Services.Sessions, strings.HasPrefix(cfg.BaseURL, "https://")),
+		csrf:       http.NewCrossOriginProtection(),
+		baseURL:    cfg.BaseURL,
+		bots:       bot.New(10000),
+		requestIDs: newRequestIDs(),
 	}
 	s.sessions.ErrorFunc = s.Error
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/tandem-prm/tandem"
@@ -32,9 +31,12 @@ func (s *Server) redirectRoutes() {
 // redirected, without a click ID and without recording: a person behind a
 // flooded NAT must still reach the merchant, and the flood must not reach
 // the click tables.
+//
+// It is the server's hottest path: the Location is put together from parts
+// worked out once per target (locationCache), not parsed per click.
 func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	l, p, err := s.findLiveLink(ctx, r.PathValue("code"))
+	red, err := s.findLiveLink(ctx, r.PathValue("code"))
 	if err != nil && ctx.Err() != nil {
 		return // the visitor left; nothing to answer
 	}
@@ -45,54 +47,53 @@ func (s *Server) handleRedirect(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	target, err := tandem.TargetURL(p, l)
-	if err != nil { // no destination (any more): nowhere to send the visitor
+	if red.Target == "" { // no destination (any more): nowhere to send the visitor
 		s.linkNotFound(w, r)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store") // every visit must come back to be counted
+	w.Header()["Cache-Control"] = []string{"no-store"} // every visit must come back to be counted
 	if ok, _ := s.floodAllows("redirect", r.RemoteAddr); !ok {
-		http.Redirect(w, r, target, http.StatusFound)
+		http.Redirect(w, r, red.Target, http.StatusFound)
 		return
 	}
 	id := tandem.NewTimeID(tandem.PrefixClick, time.Now())
-	target = withParam(target, p.ClickParam, id)
-	if err := s.recordClick(ctx, id, l, r.RemoteAddr, r.UserAgent(), r.Referer(), target); err != nil {
+	loc := s.locations.get(red.Target, red.ClickParam)
+	if err := s.recordClick(ctx, id, red.LinkID, r.RemoteAddr, r.UserAgent(), r.Referer(), loc.url(id)); err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return // the visitor left; nothing to answer
 		}
 		s.Error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, target, http.StatusFound)
+	loc.redirect(w, r, id)
 }
 
-// findLiveLink returns the link a code names and its program, for a click:
+// findLiveLink returns the redirect of the link a code names, for a click:
 // a malformed code is EINVALID on "ref", an unknown or archived link
 // ENOTFOUND.
-func (s *Server) findLiveLink(ctx context.Context, code string) (*tandem.Link, *tandem.Program, error) {
+func (s *Server) findLiveLink(ctx context.Context, code string) (tandem.Redirect, error) {
 	if s.services.Clicks == nil || s.services.Links == nil {
-		return nil, nil, tandem.Errorf(tandem.EUNAVAILABLE, "Links are not served here.")
+		return tandem.Redirect{}, tandem.Errorf(tandem.EUNAVAILABLE, "Links are not served here.")
 	}
 	if _, err := tandem.ParseRef(code); err != nil {
-		return nil, nil, err
+		return tandem.Redirect{}, err
 	}
-	l, p, err := s.services.Links.FindRedirect(ctx, code)
+	red, err := s.services.Links.FindRedirect(ctx, code)
 	if err != nil {
-		return nil, nil, err
+		return tandem.Redirect{}, err
 	}
-	if !l.ArchivedAt.IsZero() {
-		return nil, nil, tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
+	if red.Archived {
+		return tandem.Redirect{}, tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
 	}
-	return l, p, nil
+	return red, nil
 }
 
 // recordClick records a click with the given ID on the link, from what the
 // visitor's request told (address, user agent, referrer) and where the
 // visitor landed, and returns once it is committed.
-func (s *Server) recordClick(ctx context.Context, id string, l *tandem.Link, remoteAddr, userAgent, referrer, landing string) error {
+func (s *Server) recordClick(ctx context.Context, id, linkID, remoteAddr, userAgent, referrer, landing string) error {
 	ua := clicks.Truncate(userAgent, clicks.MaxUserAgent)
-	return s.services.Clicks.Record(ctx, clicks.Click{ID: id, LinkID: l.ID,
+	return s.services.Clicks.Record(ctx, clicks.Click{ID: id, LinkID: linkID,
 		Visitor: s.services.Clicks.VisitorKey(time.Now(), remoteAddr, ua), UserAgent: ua,
 		Referrer: clicks.Truncate(referrer, clicks.MaxReferrer), LandingURL: clicks.Truncate(landing, clicks.MaxLanding),
 		Bot: s.bots.IsBot(ua)})
@@ -101,18 +102,4 @@ func (s *Server) recordClick(ctx context.Context, id string, l *tandem.Link, rem
 // linkNotFound is the friendly page for a code that leads nowhere.
 func (s *Server) linkNotFound(w http.ResponseWriter, r *http.Request) {
 	s.Error(w, r, tandem.Errorf(tandem.ENOTFOUND, "This link does not exist or is no longer active. Check the address, or ask whoever shared it for a new one."))
-}
-
-// withParam appends name=value to the URL's query, keeping the rest as it is.
-func withParam(target, name, value string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		return target
-	}
-	if u.RawQuery != "" {
-		u.RawQuery += "&"
-	}
-	u.RawQuery += url.QueryEscape(name) + "=" + url.QueryEscape(value)
-	u.ForceQuery = false
-	return u.String()
 }

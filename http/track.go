@@ -128,15 +128,16 @@ func (s *Server) apiTrackClick(ctx context.Context, in *trackClickInput) (*Track
 		return nil, huma.ErrorWithHeaders(s.apiError(ctx, tandem.Errorf(tandem.ETOOMANY, "Too many clicks from your network; try again in %s seconds.", retry)),
 			http.Header{"Retry-After": {retry}})
 	}
-	l, p, err := s.findLiveLink(ctx, strings.TrimSpace(in.Body.Ref))
+	red, err := s.findLiveLink(ctx, strings.TrimSpace(in.Body.Ref))
 	if err != nil {
 		return nil, s.apiError(ctx, err)
 	}
+	p := red.Program
 	if !p.AllowsOrigin(in.Origin) {
 		return nil, s.apiError(ctx, tandem.Errorf(tandem.EFORBIDDEN, "This site is not among the program's allowed domains, so the click was not recorded."))
 	}
 	id := tandem.NewTimeID(tandem.PrefixClick, time.Now())
-	if err := s.recordClick(ctx, id, l, in.remoteAddr, in.UserAgent, in.Body.Referrer, in.Body.URL); err != nil {
+	if err := s.recordClick(ctx, id, red.LinkID, in.remoteAddr, in.UserAgent, in.Body.Referrer, in.Body.URL); err != nil {
 		return nil, s.apiError(ctx, err)
 	}
 	out := &TrackedClick{AllowOrigin: in.Origin, Vary: "Origin"}

@@ -1,8 +1,12 @@
 package sqldb_test
 
 import (
+	"time"
+
 	"context"
 	"fmt"
+	"github.com/tandem-prm/tandem/clicks"
+	"syscall"
 	"testing"
 
 	"github.com/tandem-prm/tandem"
@@ -57,4 +61,52 @@ func BenchmarkFindProgramByID(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkInsertClicks measures the click writer's transactions: batches
+// of 32 clicks from different visitors on one link (what concurrent
+// redirects of a busy link share), on a table that already holds clicks.
+// It reports the time per click and this process's CPU time per click
+// (the benchmark's own making of clicks included; PostgreSQL's server
+// excluded), which the machine's other load moves less.
+func BenchmarkInsertClicks(b *testing.B) {
+	eachDialect(b, func(b *testing.B, db *sqldb.DB) {
+		ctx := context.Background()
+		_, link, _ := clickFixture(b, db)
+		store := sqldb.NewClickStore(db)
+		const batch = 32
+		n := 0
+		insert := func() {
+			cs := make([]clicks.Click, batch)
+			for i := range cs {
+				n++
+				cs[i] = clicks.Click{ID: tandem.NewTimeID(tandem.PrefixClick, time.Now()), LinkID: link.ID,
+					Visitor:   clicks.VisitorKey([]byte("secret"), time.Now(), fmt.Sprintf("10.%d.%d.1", n/256%256, n%256), "Mozilla/5.0"),
+					UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", Referrer: "https://blog.example/post",
+					LandingURL: "https://www.acme.example/?utm_source=partner&tandem_click=" + tandem.NewID(tandem.PrefixClick)}
+			}
+			if err := store.InsertClicks(ctx, cs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range 20000 / batch {
+			insert()
+		}
+		cpu := cpuTime()
+		b.ResetTimer()
+		for b.Loop() {
+			insert()
+		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*batch), "µs/click")
+		b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N*batch), "cpu-µs/click")
+	})
+}
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -68,12 +69,30 @@ type rollup struct{ clicks, unique, bots int64 }
 // approved (a suspended partner's link redirects but earns nothing). A
 // click without a time takes the transaction's.
 //
-// It costs a fixed handful of statements per batch, whatever its size: one
-// read per link, one uniqueness query per distinct click time (one in
-// production, where clicks take the commit's time), multi-row inserts and
-// one upsert per rollup row.
+// It costs a fixed handful of statements per batch on PostgreSQL, whatever
+// its size: one read per link, the visitor locks, one uniqueness query per
+// distinct click time (one in production, where clicks take the commit's
+// time), multi-row inserts and one upsert per rollup row. SQLite runs in
+// the process, where a statement costs no round trip but a parse: there
+// the same work runs as statements prepared once (see clickStatements),
+// one uniqueness lookup and one insert per click.
 func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error {
+	var st *clickStatements
+	if s.db.dialect == SQLite {
+		var err error
+		if st, err = s.statements(ctx); err != nil {
+			return err
+		}
+	}
 	return s.db.inWriteTx(ctx, func(tx *Tx) error {
+		ctx := ctx
+		if st != nil {
+			// The transaction holds SQLite's write lock: a statement cannot
+			// wait on anything, so they run without the driver's watch of
+			// ctx (a goroutine each); BEGIN and the commit still honour it.
+			ctx = context.WithoutCancel(ctx)
+		}
+		ct := &clickTx{Tx: tx, st: st}
 		links := map[string]*clickLink{}
 		for i := range cs {
 			c := &cs[i]
@@ -81,23 +100,83 @@ func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error 
 				c.At = tx.now
 			}
 			if links[c.LinkID] == nil {
-				l, err := tx.clickLink(ctx, c.LinkID)
+				l, err := ct.clickLink(ctx, c.LinkID)
 				if err != nil {
 					return err
 				}
 				links[c.LinkID] = l
 			}
 		}
-		unique, err := tx.uniqueClicks(ctx, cs)
+		unique, err := ct.uniqueClicks(ctx, cs)
 		if err != nil {
 			return err
 		}
-		if err := tx.insertClickRows(ctx, cs, links, unique); err != nil {
-			return err
-		}
-		return tx.addClickRollups(ctx, cs, links, unique)
+		return ct.insertClickRows(ctx, cs, links, unique, clickRollups(cs, links, unique))
 	})
 }
+
+// The click writer's statements that are the same on both dialects.
+const (
+	// clickLinkQuery reads the link's program, its time zone and the
+	// partner's status in it. Subqueries, not joins: with the joins SQLite
+	// prepared the statement again at each run (some 40 µs per batch).
+	clickLinkQuery = `
+		SELECT l.program_id, l.partner_id,
+			COALESCE((SELECT p.time_zone FROM programs p WHERE p.id = l.program_id), ''),
+			COALESCE((SELECT m.status FROM memberships m WHERE m.program_id = l.program_id AND m.partner_id = l.partner_id), '')
+		FROM links l WHERE l.id = $1`
+)
+
+// clickStatements are the click writer's statements on SQLite, prepared
+// once (DB.prepared). The uniqueness query takes several pairs; it is
+// prepared for each of sqliteChunks.
+type clickStatements struct {
+	link, rollup, insert *sql.Stmt
+	near                 map[int]*sql.Stmt // by number of pairs
+}
+
+// sqliteChunks are the numbers of pairs SQLite's uniqueness queries are
+// prepared for. A batch is cut into the largest that fit (37 = 32 + 4 + 1),
+// so that a few query texts stay prepared and no pair is looked up twice.
+var sqliteChunks = []int{32, 16, 8, 4, 2, 1}
+
+// sqliteChunk returns the pairs of the next query for n pairs to go.
+func sqliteChunk(n int) int {
+	for _, c := range sqliteChunks {
+		if c <= n {
+			return c
+		}
+	}
+	return 1
+}
+
+func (s *ClickStore) statements(ctx context.Context) (*clickStatements, error) {
+	st := clickStatements{near: make(map[int]*sql.Stmt, len(sqliteChunks))}
+	var errs []error
+	prepare := func(query string) *sql.Stmt {
+		stmt, err := s.db.prepared(ctx, query)
+		errs = append(errs, err)
+		return stmt
+	}
+	st.link, st.rollup, st.insert = prepare(clickLinkQuery), prepare(clickRollupQuery(1, 1)), prepare(clickInsertQuery(1))
+	for _, n := range sqliteChunks {
+		st.near[n] = prepare(clickNearQuery(n))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("record clicks: %w", err)
+	}
+	return &st, nil
+}
+
+// clickTx is a transaction recording clicks, with the prepared statements
+// on SQLite (st is nil on PostgreSQL).
+type clickTx struct {
+	*Tx
+	st *clickStatements
+}
+
+// stmt returns the prepared statement in the transaction.
+func (tx *clickTx) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, s) }
 
 // visitorLink is the pair whose clicks count once per UniqueWindow.
 type visitorLink struct{ visitor, linkID string }
@@ -110,7 +189,7 @@ type visitorLink struct{ visitor, linkID string }
 // only then looks for the pair's other clicks: the second transaction waits
 // for the first to commit and then sees its click. SQLite has one writer at
 // a time, so there the check is exact without locks.
-func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
+func (tx *clickTx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, error) {
 	type pairAt struct {
 		visitorLink
 		at int64
@@ -157,7 +236,7 @@ func (tx *Tx) uniqueClicks(ctx context.Context, cs []clicks.Click) ([]bool, erro
 // lockPairs takes the PostgreSQL advisory locks of the pairs (a 64-bit hash
 // of each), in ascending order, until the transaction ends. A hash
 // collision only makes two pairs wait for each other.
-func (tx *Tx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
+func (tx *clickTx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
 	keys := make([]int64, 0, len(pairs))
 	for k := range pairs {
 		h := fnv.New64a()
@@ -187,26 +266,28 @@ func (tx *Tx) lockPairs(ctx context.Context, pairs map[visitorLink]bool) error {
 
 // pairsClickedNear returns which of the pairs have a stored non-bot click
 // less than UniqueWindow before or after at.
-func (tx *Tx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
+//
+// One query looks up a chunk of pairs: up to 400 on PostgreSQL, one of
+// sqliteChunks on SQLite.
+func (tx *clickTx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLink) (map[visitorLink]bool, error) {
 	near := map[visitorLink]bool{}
-	for chunk := range slices.Chunk(ks, 400) {
-		var q strings.Builder
-		args := []any{ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow))}
-		q.WriteString("SELECT v.column1, v.column2 FROM (VALUES ")
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			fmt.Fprintf(&q, "($%d, $%d)", len(args)+1, len(args)+2)
+	for len(ks) > 0 {
+		n := min(len(ks), 400)
+		if tx.st != nil {
+			n = sqliteChunk(len(ks))
+		}
+		args := make([]any, 0, 2+2*n)
+		args = append(args, ms(at.Add(-UniqueWindow)), ms(at.Add(UniqueWindow)))
+		for _, k := range ks[:n] {
 			args = append(args, k.visitor, k.linkID)
 		}
-		// "+ 0" keeps the upper bound out of the index conditions, so that the
-		// planner cannot mistake clicks_link (link, time) for as good a fit as
-		// clicks_visitor (visitor, link, time): PostgreSQL did so on a young
-		// table without statistics, scanning every click of a busy link.
-		q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
-			AND c.occurred_at > $1 AND c.occurred_at + 0 < $2 AND NOT c.bot)`)
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		var rows *sql.Rows
+		var err error
+		if tx.st != nil {
+			rows, err = tx.stmt(ctx, tx.st.near[n]).QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, clickNearQuery(n), args...)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("click uniqueness: %w", err)
 		}
@@ -221,82 +302,121 @@ func (tx *Tx) pairsClickedNear(ctx context.Context, at time.Time, ks []visitorLi
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, fmt.Errorf("click uniqueness: %w", err)
 		}
+		ks = ks[n:]
 	}
 	return near, nil
 }
 
-// clickColumns are the columns insertClickRows fills, one placeholder each.
-const clickColumns = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
-
-// insertClickRows inserts the clicks. On PostgreSQL it sends multi-row
-// INSERTs (one round trip per 200 clicks). SQLite runs in the process, so
-// round trips cost nothing there, while a long statement costs a parse per
-// batch and a bind that grows with the square of its placeholders: there
-// one prepared single-row INSERT runs once per click.
-func (tx *Tx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
-	const perRow = 12
-	row := func(i int) []any {
-		c := cs[i]
-		l := links[c.LinkID]
-		return []any{c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
-			clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
-			clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot}
+// clickNearQuery returns the uniqueness query of n pairs: those of the
+// pairs ($3 and $4, $5 and $6…) with a non-bot click between $1 and $2
+// (exclusive), read from the clicks_visitor index alone.
+func clickNearQuery(n int) string {
+	var q strings.Builder
+	q.WriteString("SELECT v.column1, v.column2 FROM (VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "($%d, $%d)", 2*i+3, 2*i+4)
 	}
-	if tx.db.dialect == SQLite {
-		stmt, err := tx.PrepareContext(ctx, "INSERT INTO clicks ("+clickColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+	q.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM clicks c WHERE c.visitor = v.column1 AND c.link_id = v.column2
+		AND c.bot = false AND c.occurred_at > $1 AND c.occurred_at < $2)`)
+	return q.String()
+}
+
+// clickColumns are the columns insertClickRows fills, one placeholder each.
+const (
+	clickColumns     = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
+	clickColumnCount = 12
+)
+
+// insertClickRows inserts the clicks and adds the rollups. On PostgreSQL it
+// sends multi-row INSERTs (one round trip per 200 clicks), the last of
+// which also upserts the rollups. On SQLite, which runs in the process, the
+// prepared single-row INSERT runs once per click and the prepared upsert
+// once per rollup: a multi-row INSERT costs more there, as SQLite then
+// keeps a statement journal (a file write per page touched) to undo a
+// half-done statement, and looks up each numbered parameter by a linear scan.
+func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool, rollups []rollupRow) error {
+	for start := 0; start < len(cs); {
+		n := min(200, len(cs)-start)
+		if tx.st != nil {
+			n = 1
+		}
+		args := make([]any, 0, clickColumnCount*n)
+		for i := start; i < start+n; i++ {
+			c := cs[i]
+			l := links[c.LinkID]
+			args = append(args, c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
+				clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
+				clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot)
+		}
+		start += n
+		var err error
+		switch {
+		case tx.st != nil:
+			_, err = tx.stmt(ctx, tx.st.insert).ExecContext(ctx, args...)
+		case start < len(cs):
+			_, err = tx.ExecContext(ctx, clickInsertQuery(n), args...)
+		default: // the last INSERT carries the rollups: one round trip less
+			for _, r := range rollups {
+				args = append(args, r.linkID, r.day, r.clicks, r.unique, r.bots)
+			}
+			_, err = tx.ExecContext(ctx, "WITH inserted AS ("+clickInsertQuery(n)+") "+clickRollupQuery(len(rollups), len(args)-5*len(rollups)+1), args...)
+		}
 		if err != nil {
 			return fmt.Errorf("insert clicks: %w", err)
 		}
-		defer stmt.Close()
-		// The transaction holds SQLite's write lock: an insert cannot wait on
-		// anything, so it runs without the driver's per-statement watch of
-		// ctx (a goroutine each); the commit still honours ctx.
-		rowCtx := context.WithoutCancel(ctx)
-		for i := range cs {
-			if _, err := stmt.ExecContext(rowCtx, row(i)...); err != nil {
-				return fmt.Errorf("insert click: %w", err)
-			}
-		}
-		return nil
 	}
-	for start := 0; start < len(cs); start += 200 {
-		n := min(200, len(cs)-start)
-		var q strings.Builder
-		q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
-		args := make([]any, 0, perRow*n)
-		for i := range n {
-			if i > 0 {
-				q.WriteString(", ")
+	if tx.st != nil {
+		stmt := tx.stmt(ctx, tx.st.rollup)
+		for _, r := range rollups {
+			if _, err := stmt.ExecContext(ctx, r.linkID, r.day, r.clicks, r.unique, r.bots); err != nil {
+				return fmt.Errorf("update click rollup: %w", err)
 			}
-			q.WriteByte('(')
-			for j := range perRow {
-				if j > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteByte('$')
-				q.WriteString(strconv.Itoa(i*perRow + j + 1))
-			}
-			q.WriteByte(')')
-			args = append(args, row(start+i)...)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("insert clicks: %w", err)
 		}
 	}
 	return nil
 }
 
-// addClickRollups adds the clicks to their links' daily rollups.
-func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool) error {
-	rollups := map[rollupKey]*rollup{}
-	var keys []rollupKey
+// clickInsertQuery returns the INSERT of n clicks.
+func clickInsertQuery(n int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		for j := range clickColumnCount {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('$')
+			q.WriteString(strconv.Itoa(i*clickColumnCount + j + 1))
+		}
+		q.WriteByte(')')
+	}
+	return q.String()
+}
+
+// rollupRow is what a batch adds to one rollup row.
+type rollupRow struct {
+	rollupKey
+	rollup
+}
+
+// clickRollups returns what the clicks add to their links' daily rollups,
+// in key order, so that concurrent batches (other instances) lock the rows
+// in one order.
+func clickRollups(cs []clicks.Click, links map[string]*clickLink, unique []bool) []rollupRow {
+	sums := map[rollupKey]*rollup{}
 	for i, c := range cs {
 		key := rollupKey{c.LinkID, c.At.In(links[c.LinkID].loc).Format(time.DateOnly)}
-		r := rollups[key]
+		r := sums[key]
 		if r == nil {
 			r = &rollup{}
-			rollups[key] = r
-			keys = append(keys, key)
+			sums[key] = r
 		}
 		switch {
 		case c.Bot:
@@ -308,34 +428,46 @@ func (tx *Tx) addClickRollups(ctx context.Context, cs []clicks.Click, links map[
 			r.clicks++
 		}
 	}
-	// In key order, so that concurrent batches (other instances) lock rows in one order.
-	slices.SortFunc(keys, func(a, b rollupKey) int {
+	rows := make([]rollupRow, 0, len(sums))
+	for k, r := range sums {
+		rows = append(rows, rollupRow{k, *r})
+	}
+	slices.SortFunc(rows, func(a, b rollupRow) int {
 		return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
 	})
-	for _, key := range keys {
-		r := rollups[key]
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
-				unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
-				bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`,
-			key.linkID, key.day, r.clicks, r.unique, r.bots); err != nil {
-			return fmt.Errorf("update click rollup: %w", err)
+	return rows
+}
+
+// clickRollupQuery returns the upsert of n rollup rows, whose parameters
+// start at $first (link, day, clicks, unique clicks, bot clicks each).
+func clickRollupQuery(n, first int) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		p := first + 5*i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p, p+1, p+2, p+3, p+4)
 	}
-	return nil
+	q.WriteString(` ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+		unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+		bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`)
+	return q.String()
 }
 
 // clickLink reads the link's program, its time zone and whether the
 // partner is approved in the program.
-func (tx *Tx) clickLink(ctx context.Context, linkID string) (*clickLink, error) {
+func (tx *clickTx) clickLink(ctx context.Context, linkID string) (*clickLink, error) {
 	var l clickLink
 	var tz, status string
-	err := tx.QueryRowContext(ctx, `
-		SELECT l.program_id, l.partner_id, p.time_zone, COALESCE(m.status, '')
-		FROM links l JOIN programs p ON p.id = l.program_id
-		LEFT JOIN memberships m ON m.program_id = l.program_id AND m.partner_id = l.partner_id
-		WHERE l.id = $1`, linkID).Scan(&l.programID, &l.partnerID, &tz, &status)
+	var row *sql.Row
+	if tx.st != nil {
+		row = tx.stmt(ctx, tx.st.link).QueryRowContext(ctx, linkID)
+	} else {
+		row = tx.QueryRowContext(ctx, clickLinkQuery, linkID)
+	}
+	err := row.Scan(&l.programID, &l.partnerID, &tz, &status)
 	if isNoRows(err) {
 		return nil, tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
 	} else if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +19,7 @@ import (
 
 // clickFixture is a program in New York with an approved partner's link and
 // a suspended partner's link.
-func clickFixture(t *testing.T, db *sqldb.DB) (prog *tandem.Program, approved, suspended *tandem.Link) {
+func clickFixture(t testing.TB, db *sqldb.DB) (prog *tandem.Program, approved, suspended *tandem.Link) {
 	t.Helper()
 	ctx := context.Background()
 	prog = &tandem.Program{Name: "Acme", Slug: "acme", Type: tandem.ProgramReferral, Currency: "USD", TimeZone: "America/New_York",
@@ -270,6 +272,86 @@ func TestVisitorSecret(t *testing.T) {
 		b, err := sqldb.NewClickStore(db).VisitorSecret(context.Background())
 		if err != nil || !bytes.Equal(a, b) {
 			t.Errorf("second read = %x, %v; want the same secret", b, err)
+		}
+	})
+}
+
+// On SQLite the uniqueness check of a batch reads the visitor index alone
+// (no row per click looked up): it runs in the writer's transaction, which
+// every redirect waits for.
+func TestClickUniquenessReadsIndexOnly(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	var plan []string
+	err := db.InTx(context.Background(), func(tx *sql.Tx) error {
+		rows, err := tx.Query("EXPLAIN QUERY PLAN "+sqldb.ClickNearQuery(2), 1, 2, "v1", "l1", "v2", "l2")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				return err
+			}
+			plan = append(plan, detail)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "COVERING INDEX clicks_visitor") }) {
+		t.Errorf("plan = %q; want the covering index clicks_visitor", plan)
+	}
+}
+
+// A batch larger than one statement's worth (PostgreSQL inserts 200 rows
+// per statement) stores every click once, in the rollups of both its
+// links, with the uniqueness of each visitor's later clicks seen.
+func TestInsertClicksLargeBatch(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		_, link, susp := clickFixture(t, db)
+		t0 := time.Date(2026, 1, 10, 15, 0, 0, 0, time.UTC)
+		var batch []clicks.Click
+		for i := range 450 {
+			// Visitors 0 to 199 click twice (i and i + 200) within minutes,
+			// visitors 1000 to 1049 once; a visitor keeps to one link.
+			v := i%200 + i/400*1000
+			l := link.ID
+			if v%3 == 0 {
+				l = susp.ID
+			}
+			batch = append(batch, clicks.Click{ID: fmt.Sprintf("clk_%03d", i), LinkID: l, Visitor: fmt.Sprint("v", v),
+				At: t0.Add(time.Duration(i) * time.Second)})
+		}
+		if err := sqldb.NewClickStore(db).InsertClicks(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+		rows := clickRows(t, db)
+		unique := 0
+		for _, r := range rows {
+			if r.unique {
+				unique++
+			}
+		}
+		if len(rows) != 450 || unique != 250 {
+			t.Errorf("%d rows, %d unique; want 450, 250", len(rows), unique)
+		}
+		got := rollups(t, db)
+		var clicksSum, uniqueSum int
+		for _, days := range got {
+			for _, d := range days {
+				var day string
+				var c, u, b int
+				fmt.Sscanf(d, "%s %d/%d/%d", &day, &c, &u, &b)
+				clicksSum, uniqueSum = clicksSum+c, uniqueSum+u
+			}
+		}
+		if len(got) != 2 || clicksSum != 450 || uniqueSum != 250 {
+			t.Errorf("rollups = %v; want 450 clicks, 250 unique over both links", got)
 		}
 	})
 }

@@ -59,6 +59,8 @@ type DB struct {
 	redirects redirectCache
 	// apiKeys caches authenticated API keys for APIKeyTTL.
 	apiKeys apiKeyCache
+	// stmts are the hot paths' statements, prepared once on the writer pool (see Tx.prepared).
+	stmts sync.Map // query -> *sql.Stmt
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock

@@ -262,17 +262,15 @@ func (s *LinkService) ArchiveLink(ctx context.Context, partnerID, linkID string)
 	return l, err
 }
 
-// FindRedirect returns the link with the code (archived ones included) and
-// its program, in one read transaction and without the link's click
-// counts: all the redirect needs, and no more on its hot path. Answers are
-// kept in memory for up to RedirectTTL.
-func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Link, *tandem.Program, error) {
-	if l, p, ok := s.db.redirects.get(code); ok {
-		return l, p, nil
+// FindRedirect returns the redirect of the link with the code (archived
+// ones included), read with its program in one read transaction. Answers
+// are kept in memory for up to RedirectTTL.
+func (s *LinkService) FindRedirect(ctx context.Context, code string) (tandem.Redirect, error) {
+	if r, ok := s.db.redirects.get(code); ok {
+		return r, nil
 	}
 	gen := s.db.redirects.generation()
-	var l *tandem.Link
-	var p *tandem.Program
+	var r tandem.Redirect
 	err := s.db.inReadTx(ctx, func(tx *Tx) error {
 		ls, err := queryLinks(ctx, tx, tandem.LinkFilter{Code: code, IncludeArchived: true, Limit: 1})
 		if err != nil {
@@ -281,14 +279,18 @@ func (s *LinkService) FindRedirect(ctx context.Context, code string) (*tandem.Li
 		if len(ls) == 0 || code == "" {
 			return tandem.Errorf(tandem.ENOTFOUND, "Link not found.")
 		}
-		l = ls[0]
-		p, err = findProgramByID(ctx, tx, l.ProgramID)
-		return err
+		p, err := findProgramByID(ctx, tx, ls[0].ProgramID)
+		if err != nil {
+			return err
+		}
+		r = tandem.NewRedirect(p, ls[0])
+		return nil
 	})
-	if err == nil {
-		s.db.redirects.put(code, gen, l, p)
+	if err != nil {
+		return tandem.Redirect{}, err
 	}
-	return l, p, err
+	s.db.redirects.put(code, gen, r)
+	return r, nil
 }
 
 // findLinks returns the matching links with their click counts (all-time

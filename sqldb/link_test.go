@@ -72,10 +72,14 @@ func TestCreateLinkRules(t *testing.T) {
 		if err != nil || got.ID != l.ID || got.UTM.Source != "jane" || got.Channel != tandem.ChannelNewsletter || !got.CreatedAt.Equal(l.CreatedAt) {
 			t.Errorf("FindLinkByCode = %+v, %v", got, err)
 		}
-		if rl, rp, err := links.FindRedirect(ctx, l.Code); err != nil || rl.ID != l.ID || rp.ID != prog.ID {
-			t.Errorf("FindRedirect = %+v, %+v, %v", rl, rp, err)
+		want, err := tandem.TargetURL(prog, l)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, _, err := links.FindRedirect(ctx, "nope-nope"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
+		if r, err := links.FindRedirect(ctx, l.Code); err != nil || r.LinkID != l.ID || r.Archived || r.Target != want || r.ClickParam != prog.ClickParam {
+			t.Errorf("FindRedirect = %+v, %v; want target %s", r, err, want)
+		}
+		if _, err := links.FindRedirect(ctx, "nope-nope"); tandem.ErrorCode(err) != tandem.ENOTFOUND {
 			t.Errorf("FindRedirect of an unknown code: %v", err)
 		}
 		if entries, _ := sqldb.NewAuditService(db).FindAuditEntries(ctx, tandem.AuditFilter{EntityID: l.ID}); len(entries) != 1 || entries[0].Action != "link.create" {

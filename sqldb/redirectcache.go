@@ -18,8 +18,7 @@ const RedirectTTL = 5 * time.Second
 // redirectCacheMax bounds the memory: past it the cache starts afresh.
 const redirectCacheMax = 10000
 
-// redirectCache remembers FindRedirect's answers (the link and its program)
-// by code, so that the redirect's hot path reads the database once per code
+// redirectCache remembers FindRedirect's answers by code, so that the redirect's hot path reads the database once per code
 // every RedirectTTL instead of once per click.
 type redirectCache struct {
 	mu      sync.RWMutex
@@ -28,21 +27,19 @@ type redirectCache struct {
 }
 
 type redirectEntry struct {
-	link    *tandem.Link
-	program *tandem.Program
-	expires time.Time
+	redirect tandem.Redirect
+	expires  time.Time
 }
 
-// get returns copies of the remembered link and program, if fresh.
-func (c *redirectCache) get(code string) (*tandem.Link, *tandem.Program, bool) {
+// get returns the remembered redirect, if fresh.
+func (c *redirectCache) get(code string) (tandem.Redirect, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[code]
 	c.mu.RUnlock()
 	if !ok || time.Now().After(e.expires) {
-		return nil, nil, false
+		return tandem.Redirect{}, false
 	}
-	l, p := *e.link, *e.program
-	return &l, &p, true
+	return e.redirect, true
 }
 
 // generation is read before the database, and passed to put.
@@ -54,7 +51,7 @@ func (c *redirectCache) generation() uint64 {
 
 // put remembers an answer read from the database, unless forget ran since
 // gen was read (the answer may predate the change).
-func (c *redirectCache) put(code string, gen uint64, l *tandem.Link, p *tandem.Program) {
+func (c *redirectCache) put(code string, gen uint64, r tandem.Redirect) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -63,8 +60,7 @@ func (c *redirectCache) put(code string, gen uint64, l *tandem.Link, p *tandem.P
 	if c.entries == nil || len(c.entries) >= redirectCacheMax {
 		c.entries = map[string]redirectEntry{}
 	}
-	lc, pc := *l, *p
-	c.entries[code] = redirectEntry{link: &lc, program: &pc, expires: time.Now().Add(RedirectTTL)}
+	c.entries[code] = redirectEntry{redirect: r, expires: time.Now().Add(RedirectTTL)}
 }
 
 // forget drops every answer; call it after committing a change that may

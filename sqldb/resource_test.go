@@ -22,7 +22,7 @@ var (
 )
 
 // resExec runs SQL the services do not offer (yet) in a transaction.
-func resExec(t *testing.T, db *sqldb.DB, query string, args ...any) {
+func resExec(t testing.TB, db *sqldb.DB, query string, args ...any) {
 	t.Helper()
 	if err := db.InTx(context.Background(), func(tx *sql.Tx) error { _, err := tx.Exec(query, args...); return err }); err != nil {
 		t.Fatalf("%s: %v", query, err)
@@ -50,7 +50,7 @@ func resGroup(t *testing.T, db *sqldb.DB, programID, name string) string {
 }
 
 // resMember creates a partner in the program with the status (and group).
-func resMember(t *testing.T, db *sqldb.DB, programID, email string, status tandem.MembershipStatus, groupID string) *tandem.Partner {
+func resMember(t testing.TB, db *sqldb.DB, programID, email string, status tandem.MembershipStatus, groupID string) *tandem.Partner {
 	t.Helper()
 	ctx := context.Background()
 	partners := sqldb.NewPartnerService(db)
