@@ -296,8 +296,13 @@ func findCommissions(ctx context.Context, tx *Tx, f tandem.CommissionFilter) ([]
 	w.eq("k.partner_id", f.PartnerID)
 	w.eq("k.conversion_id", f.ConversionID)
 	w.eq("k.status", string(f.Status))
-	rows, err := tx.QueryContext(ctx, `SELECT `+commissionColumns+` FROM commissions k `+w.String()+
+	return queryCommissions(ctx, tx, `SELECT `+commissionColumns+` FROM commissions k `+w.String()+
 		fmt.Sprintf(` ORDER BY k.created_at DESC, k.id DESC LIMIT %d`, limit(f.Limit)), w.args...)
+}
+
+// queryCommissions runs a query selecting commissionColumns.
+func queryCommissions(ctx context.Context, tx *Tx, query string, args ...any) ([]*tandem.Commission, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find commissions: %w", err)
 	}

@@ -56,22 +56,9 @@ func (s *CommissionService) ApproveDue(ctx context.Context, limit int) (int, err
 }
 
 func (tx *Tx) dueCommissions(ctx context.Context, limit int) ([]*tandem.Commission, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+commissionColumns+` FROM commissions k
+	return queryCommissions(ctx, tx, `SELECT `+commissionColumns+` FROM commissions k
 		WHERE k.status = 'pending' AND k.blocked_by = '' AND k.hold_until <= $1 AND k.reversed_amount < k.amount
 		ORDER BY k.hold_until, k.id LIMIT $2`, ms(tx.now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("find due commissions: %w", err)
-	}
-	defer rows.Close()
-	var out []*tandem.Commission
-	for rows.Next() {
-		k, err := scanCommission(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 // approveCommission approves one pending commission if it is still pending
