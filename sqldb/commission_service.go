@@ -86,7 +86,7 @@ func (tx *Tx) approveCommission(ctx context.Context, k *tandem.Commission, by st
 // Approve approves pending commissions now, hold or manual review
 // notwithstanding (a finance user's decision; a refund after it is a
 // clawback). A commission held for the agreement cannot be approved until the
-// partner accepts it. It returns the commissions it approved; the others are
+// partner accepts it. It returns how many it approved; the others are
 // left as they are and listed in the error.
 func (s *CommissionService) Approve(ctx context.Context, ids []string) (int, error) {
 	return s.decide(ctx, ids, "commission.approve", func(tx *Tx, k *tandem.Commission) (string, error) {
