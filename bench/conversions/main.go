@@ -9,7 +9,11 @@
 //
 //	conversions_per_s sqlite=… postgres=… bulk_sqlite=… bulk_postgres=…
 //
-// Usage: go run ./bench/conversions [-d 10s] [-c 64] [-postgres URL]
+// Usage: go run ./bench/conversions [-d 10s] [-c 64] [-postgres URL] [-only bulk_sqlite,…] [-profile DIR]
+//
+// -only runs some of the four cases (sqlite, postgres, bulk_sqlite,
+// bulk_postgres); -profile saves the server's CPU profile of each run's
+// posting to DIR/CASE.pprof (go tool pprof reads it).
 package main
 
 import (
@@ -27,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,14 +49,24 @@ func main() {
 	workers := flag.Int("c", 64, "concurrent clients for single events")
 	bulkWorkers := flag.Int("bulk-c", 4, "concurrent clients for bulk requests")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server to use (a fresh schema is made)")
+	only := flag.String("only", "", "comma-separated cases to run (sqlite, postgres, bulk_sqlite, bulk_postgres); all if empty")
+	profiles := flag.String("profile", "", "directory to save each run's server CPU profile in")
 	flag.Parse()
-	if err := run(*duration, *workers, *bulkWorkers, *pgURL); err != nil {
+	o := options{d: *duration, workers: *workers, bulkWorkers: *bulkWorkers, profiles: *profiles}
+	if err := run(o, *pgURL, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "conversions:", err)
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, workers, bulkWorkers int, pgURL string) error {
+// options are how each case runs.
+type options struct {
+	d                    time.Duration
+	workers, bulkWorkers int
+	profiles             string // a directory, or "" for no profiles
+}
+
+func run(o options, pgURL, only string) error {
 	dir, err := os.MkdirTemp("", "tandem-bench-")
 	if err != nil {
 		return err
@@ -66,6 +81,13 @@ func run(d time.Duration, workers, bulkWorkers int, pgURL string) error {
 	results := map[string]float64{}
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		for _, bulk := range []bool{false, true} {
+			key := dialect
+			if bulk {
+				key = "bulk_" + dialect
+			}
+			if only != "" && !slices.Contains(strings.Split(only, ","), key) {
+				continue
+			}
 			var dbURL string
 			if dialect == "sqlite" {
 				dbURL = "sqlite:" + filepath.Join(dir, fmt.Sprintf("bench-%v.db", bulk))
@@ -76,13 +98,9 @@ func run(d time.Duration, workers, bulkWorkers int, pgURL string) error {
 				}
 				defer dropSchema(pgURL, schema)
 			}
-			rate, err := measure(bin, dir, dbURL, d, workers, bulkWorkers, bulk)
+			rate, err := measure(bin, dir, dbURL, key, o, bulk)
 			if err != nil {
-				return fmt.Errorf("%s: %w", dialect, err)
-			}
-			key := dialect
-			if bulk {
-				key = "bulk_" + dialect
+				return fmt.Errorf("%s: %w", key, err)
 			}
 			results[key] = rate
 		}
@@ -155,7 +173,7 @@ func seed(dbURL string) (*fixture, error) {
 // measure seeds dbURL, serves it and posts sales for d; it returns the
 // acknowledged conversions per second after checking them against the
 // database.
-func measure(bin, dir, dbURL string, d time.Duration, workers, bulkWorkers int, bulk bool) (float64, error) {
+func measure(bin, dir, dbURL, name string, o options, bulk bool) (float64, error) {
 	f, err := seed(dbURL)
 	if err != nil {
 		return 0, fmt.Errorf("seed: %w", err)
@@ -164,7 +182,15 @@ func measure(bin, dir, dbURL string, d time.Duration, workers, bulkWorkers int, 
 	if err != nil {
 		return 0, err
 	}
-	serve := exec.Command(bin, "serve", "--listen", addr, "--database", dbURL, "--data-dir", dir, "--log-level", "error")
+	args := []string{"serve", "--listen", addr, "--database", dbURL, "--data-dir", dir, "--log-level", "error"}
+	var pprofAddr string
+	if o.profiles != "" {
+		if pprofAddr, err = freePort(); err != nil {
+			return 0, err
+		}
+		args = append(args, "--pprof", pprofAddr)
+	}
+	serve := exec.Command(bin, args...)
 	serve.Stdout, serve.Stderr = io.Discard, os.Stderr
 	if err := serve.Start(); err != nil {
 		return 0, err
@@ -185,13 +211,20 @@ func measure(bin, dir, dbURL string, d time.Duration, workers, bulkWorkers int, 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: time.Minute}
 	var acked, next atomic.Int64
 	var failure atomic.Value
-	n := workers
+	n := o.workers
 	if bulk {
-		n = bulkWorkers
+		n = o.bulkWorkers
 	}
-	end := time.Now().Add(d)
+	end := time.Now().Add(o.d)
 	start := time.Now()
 	var wg sync.WaitGroup
+	if pprofAddr != "" {
+		wg.Go(func() {
+			if err := saveProfile(pprofAddr, o.d, filepath.Join(o.profiles, name+".pprof")); err != nil {
+				failure.Store(err)
+			}
+		})
+	}
 	for range n {
 		wg.Go(func() {
 			for time.Now().Before(end) {
@@ -272,6 +305,23 @@ func post(client *http.Client, base string, f *fixture, next *atomic.Int64, bulk
 		return 0, fmt.Errorf("bulk: %d events of 1,000 created: %s", created, out[:min(len(out), 500)])
 	}
 	return 1000, nil
+}
+
+// saveProfile saves the server's CPU profile of the next d to path.
+func saveProfile(addr string, d time.Duration, path string) error {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: %s", res.Status)
+	}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 func countConversions(dbURL string) (int64, error) {
