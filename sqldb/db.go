@@ -59,8 +59,10 @@ type DB struct {
 	redirects redirectCache
 	// apiKeys caches authenticated API keys for APIKeyTTL.
 	apiKeys apiKeyCache
-	// stmts are the hot paths' statements, prepared once on the writer pool (see Tx.prepared).
+	// stmts are the hot paths' statements, prepared once on the writer pool (see DB.prepared).
 	stmts sync.Map // query -> *sql.Stmt
+	// toPrepare are statements to prepare once the writer is free (see Tx.execRows).
+	toPrepare sync.Map // query -> true
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock
@@ -226,6 +228,9 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error 
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if pool == db.write {
+		db.prepareQueued(context.WithoutCancel(ctx))
 	}
 	return nil
 }
