@@ -131,7 +131,8 @@ func (tx *Tx) judgeConflicts(ctx context.Context, program *tandem.Program, r *ta
 	} else if !isNoRows(err) {
 		return fmt.Errorf("find own referral: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE program_id = $1 AND email = $2 ORDER BY created_at, id LIMIT 1`,
+	// email <> '' (true here) lets the partial index customers_email answer.
+	err = tx.QueryRowContext(ctx, `SELECT id FROM customers WHERE program_id = $1 AND email = $2 AND email <> '' ORDER BY created_at, id LIMIT 1`,
 		r.ProgramID, r.Email).Scan(&id)
 	if err == nil {
 		r.Status, r.Conflict, r.ConflictWithID = tandem.ReferralDuplicate, tandem.ConflictExistingCustomer, id
