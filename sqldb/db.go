@@ -63,6 +63,8 @@ type DB struct {
 	stmts sync.Map // query -> *sql.Stmt
 	// toPrepare are statements to prepare once the writer is free (see Tx.execRows).
 	toPrepare sync.Map // query -> true
+	// checkpoints copies SQLite's WAL into the database file off the writer's path (nil on PostgreSQL).
+	checkpoints *checkpointer
 
 	// Now is the clock every write uses for its timestamps.
 	Now tandem.Clock
@@ -132,10 +134,11 @@ func (db *DB) openSQLite() error {
 	common := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	path := (&url.URL{Scheme: "file", Opaque: db.target}).String()
 	// The writer's page cache (64 MiB, against SQLite's 2 MiB default) keeps
-	// the indexes that batched inserts touch in memory; checkpoints every
-	// 10,000 WAL pages (40 MiB) rather than 1,000 copy each hot page (the
-	// right edges of the indexes, the balances) to the database file less
-	// often.
+	// the indexes that batched inserts touch in memory. Its own checkpoints,
+	// every 10,000 WAL pages (40 MiB) rather than 1,000, are a backstop: the
+	// checkpointer, on a connection of its own, copies the WAL twice a second
+	// off the writer's path (see checkpointer), each hot page (the right
+	// edges of the indexes, the balances) once per copy.
 	if db.write, err = sql.Open("sqlite", path+"?"+common+"&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(10000)"); err != nil {
 		return err
 	}
@@ -146,6 +149,14 @@ func (db *DB) openSQLite() error {
 		return err
 	}
 	db.read.SetMaxOpenConns(8)
+	ckpt, err := sql.Open("sqlite", path+"?"+common)
+	if err != nil {
+		db.write.Close()
+		db.read.Close()
+		return err
+	}
+	ckpt.SetMaxOpenConns(1)
+	db.checkpoints = newCheckpointer(ckpt, db.logger)
 	return nil
 }
 
@@ -163,7 +174,11 @@ func (db *DB) openPostgres() error {
 
 // Close closes the database's connections.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	if db.checkpoints != nil {
+		err = db.checkpoints.close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -230,6 +245,9 @@ func (db *DB) inTx(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error 
 		return fmt.Errorf("commit: %w", err)
 	}
 	if pool == db.write {
+		if db.checkpoints != nil {
+			db.checkpoints.committed()
+		}
 		db.prepareQueued(context.WithoutCancel(ctx))
 	}
 	return nil
