@@ -325,8 +325,8 @@ func (r *recorder) flush(ctx context.Context, results []tandem.ConversionResult)
 }
 
 // writeBatch writes a batch's customers, conversions, Idempotency-Keys,
-// commissions and postings. Anything already stored by someone else is
-// errRaced, and the caller undoes the lot.
+// commissions and postings. Anything already stored by someone else fails
+// it (a unique violation), and the caller undoes the lot.
 func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	tx := r.tx
 	var newCustomers [][]any
@@ -337,7 +337,7 @@ func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 		}
 	}
 	if err := tx.insertAll(ctx, "customer", `INSERT INTO customers (id, program_id, external_id, email, partner_id, attribution,
-		attributed_at, first_sale_at, created_at)`, `ON CONFLICT (program_id, external_id) DO NOTHING`, newCustomers); err != nil {
+		attributed_at, first_sale_at, created_at)`, newCustomers); err != nil {
 		return err
 	}
 	conversions := make([][]any, len(b.events))
@@ -353,11 +353,10 @@ func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 		}
 		posts = append(posts, e.posts...)
 	}
-	if err := tx.insertAll(ctx, "conversion", conversionInsert, `ON CONFLICT (program_id, event_id) DO NOTHING`, conversions); err != nil {
+	if err := tx.insertAll(ctx, "conversion", conversionInsert, conversions); err != nil {
 		return err
 	}
-	if err := tx.insertAll(ctx, "idempotency key", `INSERT INTO idempotency_keys (key, request_hash, conversion_id, created_at)`,
-		`ON CONFLICT (key) DO NOTHING`, keys); err != nil {
+	if err := tx.insertAll(ctx, "idempotency key", `INSERT INTO idempotency_keys (key, request_hash, conversion_id, created_at)`, keys); err != nil {
 		return err
 	}
 	for _, c := range b.customers {
@@ -367,20 +366,19 @@ func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 			}
 		}
 	}
-	if err := tx.insertAll(ctx, "commission", commissionInsert, `ON CONFLICT DO NOTHING`, commissions); err != nil {
+	if err := tx.insertAll(ctx, "commission", commissionInsert, commissions); err != nil {
 		return err
 	}
 	return tx.postAll(ctx, posts)
 }
 
-// insertAll inserts rows that must all be new: a row already stored makes
-// it errRaced.
-func (tx *Tx) insertAll(ctx context.Context, what, head, tail string, rows [][]any) error {
-	n, err := tx.insertRows(ctx, head, tail, rows)
-	if err != nil {
+// insertAll inserts rows that must all be new: a row already stored fails
+// it with a unique violation. Plain inserts, not ON CONFLICT DO NOTHING,
+// which on PostgreSQL makes each row a speculative insertion (an index
+// probe and a WAL record more per row).
+func (tx *Tx) insertAll(ctx context.Context, what, head string, rows [][]any) error {
+	if _, err := tx.insertRows(ctx, head, "", rows); err != nil {
 		return fmt.Errorf("insert %s: %w", what, err)
-	} else if n != int64(len(rows)) {
-		return errRaced
 	}
 	return nil
 }

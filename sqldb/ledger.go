@@ -19,27 +19,26 @@ func (tx *Tx) post(ctx context.Context, p tandem.Posting) (bool, error) {
 	if err := ledger.Validate(p); err != nil {
 		return false, err
 	}
-	n, err := tx.insertPostings(ctx, []tandem.Posting{p})
+	n, err := tx.insertPostings(ctx, []tandem.Posting{p}, `ON CONFLICT (source_key) DO NOTHING`)
 	return n == 1, err
 }
 
 // postAll records validated postings (see ledger.Validate) with multi-row
 // statements, for the conversion batches. Their source keys must be new:
-// if one was recorded already (a concurrent writer), postAll writes none
-// of them and returns errRaced.
+// one recorded already (by a concurrent writer) fails it with a unique
+// violation (see insertAll), and the caller's transaction or savepoint
+// must be rolled back.
 func (tx *Tx) postAll(ctx context.Context, ps []tandem.Posting) error {
-	n, err := tx.insertPostings(ctx, ps)
-	if err == nil && n != len(ps) {
-		err = errRaced
-	}
+	_, err := tx.insertPostings(ctx, ps, "")
 	return err
 }
 
-// insertPostings inserts the postings whose source key is new, with their
-// lines, queues their balance changes and returns how many were new. An
-// error may leave some written: the caller's transaction or savepoint must
-// then be rolled back.
-func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting) (int, error) {
+// insertPostings inserts the postings, with their lines, queues their
+// balance changes and returns how many were inserted: fewer than len(ps)
+// only when tail (what follows the VALUES) skipped some. An error may
+// leave some written: the caller's transaction or savepoint must then be
+// rolled back.
+func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting, tail string) (int, error) {
 	rows := make([][]any, len(ps))
 	for i := range ps {
 		p := &ps[i]
@@ -50,15 +49,12 @@ func (tx *Tx) insertPostings(ctx context.Context, ps []tandem.Posting) (int, err
 		rows[i] = []any{p.ID, p.Kind, p.SourceKey, nullable(p.CommissionID), p.Memo, ms(p.OccurredAt), ms(tx.now)}
 	}
 	const head = `INSERT INTO ledger_postings (id, kind, source_key, commission_id, memo, occurred_at, created_at)`
-	n, err := tx.insertRows(ctx, head, `ON CONFLICT (source_key) DO NOTHING`, rows)
+	n, err := tx.insertRows(ctx, head, tail, rows)
 	if err != nil {
 		return 0, fmt.Errorf("insert posting: %w", err)
 	}
 	if n != int64(len(ps)) {
-		if len(ps) > 1 {
-			return int(n), nil // which ones were skipped is unknown: postAll refuses
-		}
-		return 0, nil
+		return int(n), nil // which ones tail skipped is unknown; only post, of one posting, passes a tail
 	}
 	var lines [][]any
 	for _, p := range ps {
