@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -26,6 +27,7 @@ type checkpointer struct {
 	dirty  atomic.Bool   // the writer committed since the last checkpoint
 	stop   chan struct{} // closed by close
 	done   chan struct{} // closed when run returns
+	closed sync.Once
 }
 
 func newCheckpointer(conn *sql.DB, logger *slog.Logger) *checkpointer {
@@ -56,9 +58,10 @@ func (c *checkpointer) run() {
 	}
 }
 
-// close stops the checkpointer and closes its connection.
+// close stops the checkpointer and closes its connection; DB.Close may
+// call it more than once.
 func (c *checkpointer) close() error {
-	close(c.stop)
+	c.closed.Do(func() { close(c.stop) })
 	<-c.done
 	return c.conn.Close()
 }
