@@ -30,12 +30,14 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // prepareQueued prepares the statements queued by Tx.execRows, once the
 // transaction that ran them has released the writer. A statement that
-// fails to prepare stays unprepared: it ran, parsed, moments ago, and goes
-// on being parsed each time.
+// fails to prepare is logged and stays unprepared: it ran, parsed, moments
+// ago, and goes on being parsed each time.
 func (db *DB) prepareQueued(ctx context.Context) {
 	db.toPrepare.Range(func(query, _ any) bool {
 		db.toPrepare.Delete(query)
-		_, _ = db.prepared(ctx, query.(string))
+		if _, err := db.prepared(ctx, query.(string)); err != nil {
+			db.logger.Warn("a multi-row insert stays unprepared", "err", err)
+		}
 		return true
 	})
 }
