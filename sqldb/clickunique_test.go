@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tandem-prm/tandem"
 	"github.com/tandem-prm/tandem/clicks"
@@ -72,4 +73,80 @@ func TestUniqueClicksExactAcrossInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An instance that knows of a visitor's unique click still sees the one
+// another instance recorded after the window had passed: what it
+// remembers settles only clicks inside the window it knows.
+func TestUniqueClicksSeeOtherInstancesWindows(t *testing.T) {
+	t.Parallel()
+	for _, d := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			url := sqldbtest.URL(t, d)
+			first := sqldbtest.OpenExisting(t, url)
+			if err := first.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			_, link, _ := clickFixture(t, first)
+			a, b := sqldb.NewClickStore(first), sqldb.NewClickStore(sqldbtest.OpenExisting(t, url))
+			t0 := time.Date(2026, 1, 10, 15, 0, 0, 0, time.UTC)
+			for _, step := range []struct {
+				store *sqldb.ClickStore
+				id    string
+				at    time.Duration
+			}{
+				{a, "a0", 0},                 // unique
+				{a, "a30", 30 * time.Minute}, // inside a0's window
+				{b, "b70", 70 * time.Minute}, // a0's window has passed: unique
+				{a, "a80", 80 * time.Minute}, // a knows a0 only, but b70's window holds
+				{b, "b131", 131 * time.Minute},
+				{a, "a135", 135 * time.Minute},
+			} {
+				err := step.store.InsertClicks(context.Background(), []clicks.Click{{ID: step.id, LinkID: link.ID, Visitor: "v", At: t0.Add(step.at)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows := clickRows(t, first)
+			for id, want := range map[string]bool{"a0": true, "a30": false, "b70": true, "a80": false, "b131": true, "a135": false} {
+				if rows[id].unique != want {
+					t.Errorf("click %s unique = %v; want %v", id, rows[id].unique, want)
+				}
+			}
+		})
+	}
+}
+
+// Purging click windows deletes those that have passed and keeps the
+// others: a click inside a kept window still counts once.
+func TestPurgeClickWindows(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		_, link, _ := clickFixture(t, db)
+		now := time.Date(2026, 1, 10, 15, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		store := sqldb.NewClickStore(db)
+		if err := store.InsertClicks(ctx, []clicks.Click{
+			{ID: "old", LinkID: link.ID, Visitor: "old", At: now.Add(-sqldb.UniqueWindow)},
+			{ID: "recent", LinkID: link.ID, Visitor: "recent", At: now.Add(-sqldb.UniqueWindow + time.Minute)},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := store.PurgeClickWindows(ctx); n != 1 || err != nil {
+			t.Fatalf("PurgeClickWindows = %d, %v; want 1 window deleted", n, err)
+		}
+		// A new instance (nothing remembered) judges from the table alone.
+		if err := sqldb.NewClickStore(db).InsertClicks(ctx, []clicks.Click{
+			{ID: "old2", LinkID: link.ID, Visitor: "old"},
+			{ID: "recent2", LinkID: link.ID, Visitor: "recent"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rows := clickRows(t, db)
+		if !rows["old2"].unique || rows["recent2"].unique {
+			t.Errorf("after the purge: old2 unique = %v, recent2 unique = %v; want true, false", rows["old2"].unique, rows["recent2"].unique)
+		}
+	})
 }

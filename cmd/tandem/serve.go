@@ -112,7 +112,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts}, jobs.Config{
+	clickStore := sqldb.NewClickStore(db)
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts, Clicks: clickStore}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -127,7 +128,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// Clicks: started before serving; closed after the server has finished
 	// its requests (so every redirect in flight commits) and before the
 	// database closes (the defer runs before db.Close's).
-	clickStore := sqldb.NewClickStore(db)
 	secret, err := clickStore.VisitorSecret(ctx)
 	if err != nil {
 		return err
