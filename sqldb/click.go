@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,11 +116,8 @@ func (s *ClickStore) InsertClicks(ctx context.Context, cs []clicks.Click) error 
 		if err != nil {
 			return err
 		}
-		if err := ct.saveWindows(ctx, w); err != nil {
-			return err
-		}
 		learned, now = w, tx.now
-		return ct.insertClickRows(ctx, cs, links, unique, clickRollups(cs, links, unique))
+		return ct.writeClicks(ctx, cs, links, unique, w)
 	})
 	if err == nil {
 		s.windows.learn(learned, now)
@@ -172,8 +168,7 @@ func (s *ClickStore) statements(ctx context.Context) (*clickStatements, error) {
 		errs = append(errs, err)
 		return stmt
 	}
-	st.link, st.rollup, st.insert = prepare(clickLinkQuery), prepare(clickRollupQuery(1, 1)), prepare(clickInsertQuery(1))
-	st.saveWindow = prepare(clickWindowsUpsert(1))
+	st.link, st.rollup, st.insert, st.saveWindow = prepare(clickLinkQuery), prepare(clickRollupUpsert), prepare(clickInsert), prepare(clickWindowUpsert)
 	for _, n := range sqliteChunks {
 		st.windows[n] = prepare(clickWindowsQuery(n))
 	}
@@ -354,50 +349,6 @@ func clickWindowsQuery(n int) string {
 	return q.String()
 }
 
-// saveWindows stores the windows the batch moved: one multi-row upsert per
-// 400 pairs on PostgreSQL, the prepared one-row upsert per pair on SQLite.
-func (tx *clickTx) saveWindows(ctx context.Context, w *clickWindows) error {
-	moved := make([]visitorLink, 0, len(w.moved))
-	for k := range w.moved {
-		moved = append(moved, k)
-	}
-	for len(moved) > 0 {
-		n := min(len(moved), 400)
-		if tx.st != nil {
-			n = 1
-		}
-		args := make([]any, 0, 3*n)
-		for _, k := range moved[:n] {
-			args = append(args, k.visitor, k.linkID, w.at[k])
-		}
-		var err error
-		if tx.st != nil {
-			_, err = tx.stmt(ctx, tx.st.saveWindow).ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, clickWindowsUpsert(n), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("save click windows: %w", err)
-		}
-		moved = moved[n:]
-	}
-	return nil
-}
-
-// clickWindowsUpsert returns the upsert of n pairs' last unique clicks.
-func clickWindowsUpsert(n int) string {
-	var q strings.Builder
-	q.WriteString("INSERT INTO click_windows (visitor, link_id, unique_at) VALUES ")
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(&q, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
-	}
-	q.WriteString(" ON CONFLICT (visitor, link_id) DO UPDATE SET unique_at = excluded.unique_at")
-	return q.String()
-}
-
 // windowCache remembers, per visitor and link, the last unique click this
 // process stored or read: a click less than UniqueWindow from it is not
 // unique, whatever other instances did since, so it needs no lookup. It
@@ -455,80 +406,115 @@ func (s *ClickStore) PurgeClickWindows(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-// clickColumns are the columns insertClickRows fills, one placeholder each.
+// clickColumns are the columns of a click row that writeClicks fills.
+const clickColumns = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
+
+// The one-row statements SQLite's writer prepares (clickStatements).
 const (
-	clickColumns     = `id, link_id, program_id, partner_id, occurred_at, visitor, user_agent, referrer, landing_url, bot, is_unique, attributable`
-	clickColumnCount = 12
+	clickInsert       = `INSERT INTO clicks (` + clickColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+	clickWindowUpsert = `INSERT INTO click_windows (visitor, link_id, unique_at) VALUES ($1, $2, $3)
+		ON CONFLICT (visitor, link_id) DO UPDATE SET unique_at = excluded.unique_at`
+	clickRollupUpsert = `INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+		unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+		bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`
 )
 
-// insertClickRows inserts the clicks and adds the rollups. On PostgreSQL it
-// sends multi-row INSERTs (one round trip per 200 clicks), the last of
-// which also upserts the rollups. On SQLite, which runs in the process, the
-// prepared single-row INSERT runs once per click and the prepared upsert
-// once per rollup: a multi-row INSERT costs more there, as SQLite then
-// keeps a statement journal (a file write per page touched) to undo a
-// half-done statement, and looks up each numbered parameter by a linear scan.
-func (tx *clickTx) insertClickRows(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool, rollups []rollupRow) error {
-	for start := 0; start < len(cs); {
-		n := min(200, len(cs)-start)
-		if tx.st != nil {
-			n = 1
-		}
-		args := make([]any, 0, clickColumnCount*n)
-		for i := start; i < start+n; i++ {
-			c := cs[i]
-			l := links[c.LinkID]
-			args = append(args, c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
-				clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
-				clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique[i], l.attributable && !c.Bot)
-		}
-		start += n
-		var err error
-		switch {
-		case tx.st != nil:
-			_, err = tx.stmt(ctx, tx.st.insert).ExecContext(ctx, args...)
-		case start < len(cs):
-			_, err = tx.ExecContext(ctx, clickInsertQuery(n), args...)
-		default: // the last INSERT carries the rollups: one round trip less
-			for _, r := range rollups {
-				args = append(args, r.linkID, r.day, r.clicks, r.unique, r.bots)
-			}
-			_, err = tx.ExecContext(ctx, "WITH inserted AS ("+clickInsertQuery(n)+") "+clickRollupQuery(len(rollups), len(args)-5*len(rollups)+1), args...)
-		}
-		if err != nil {
+// clickWritePostgres writes a whole batch on PostgreSQL: its clicks, the
+// windows it moved and what it adds to the rollups, each column passed as
+// one array. Its text never changes, so pgx prepares it once per
+// connection, and PostgreSQL plans it once, whatever the batch's size.
+const clickWritePostgres = `
+	WITH inserted AS (
+		INSERT INTO clicks (` + clickColumns + `)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::boolean[], $11::boolean[], $12::boolean[])
+	), windows AS (
+		INSERT INTO click_windows (visitor, link_id, unique_at)
+		SELECT * FROM unnest($13::text[], $14::text[], $15::bigint[])
+		ON CONFLICT (visitor, link_id) DO UPDATE SET unique_at = excluded.unique_at
+	)
+	INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks)
+	SELECT * FROM unnest($16::text[], $17::text[], $18::bigint[], $19::bigint[], $20::bigint[])
+	ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
+		unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
+		bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`
+
+// clickValues returns the values of a click's row, in clickColumns' order.
+func clickValues(c clicks.Click, l *clickLink, unique bool) (id, linkID, programID, partnerID string, at int64, visitor, ua, referrer, landing string, bot, isUnique, attributable bool) {
+	return c.ID, c.LinkID, l.programID, l.partnerID, ms(c.At), c.Visitor,
+		clicks.Truncate(c.UserAgent, clicks.MaxUserAgent), clicks.Truncate(c.Referrer, clicks.MaxReferrer),
+		clicks.Truncate(c.LandingURL, clicks.MaxLanding), c.Bot, unique, l.attributable && !c.Bot
+}
+
+// writeClicks stores the batch: its clicks, the windows it moved (w) and
+// what it adds to the rollups, these in key order, so that concurrent
+// batches (other instances) lock the rows in one order. On PostgreSQL that
+// is one statement (clickWritePostgres). On SQLite, which runs in the
+// process, prepared one-row statements run once per row: a multi-row
+// INSERT costs more there, as SQLite then keeps a statement journal to undo
+// a half-done statement, and looks up each numbered parameter by a linear
+// scan.
+func (tx *clickTx) writeClicks(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool, w *clickWindows) error {
+	rollups := clickRollups(cs, links, unique)
+	if tx.st == nil {
+		return tx.writeClicksPostgres(ctx, cs, links, unique, w, rollups)
+	}
+	insert := tx.stmt(ctx, tx.st.insert)
+	for i, c := range cs {
+		if _, err := insert.ExecContext(ctx, clickArgs(clickValues(c, links[c.LinkID], unique[i]))...); err != nil {
 			return fmt.Errorf("insert clicks: %w", err)
 		}
 	}
-	if tx.st != nil {
-		stmt := tx.stmt(ctx, tx.st.rollup)
-		for _, r := range rollups {
-			if _, err := stmt.ExecContext(ctx, r.linkID, r.day, r.clicks, r.unique, r.bots); err != nil {
-				return fmt.Errorf("update click rollup: %w", err)
-			}
+	window := tx.stmt(ctx, tx.st.saveWindow)
+	for k := range w.moved {
+		if _, err := window.ExecContext(ctx, k.visitor, k.linkID, w.at[k]); err != nil {
+			return fmt.Errorf("save click windows: %w", err)
+		}
+	}
+	rollup := tx.stmt(ctx, tx.st.rollup)
+	for _, r := range rollups {
+		if _, err := rollup.ExecContext(ctx, r.linkID, r.day, r.clicks, r.unique, r.bots); err != nil {
+			return fmt.Errorf("update click rollup: %w", err)
 		}
 	}
 	return nil
 }
 
-// clickInsertQuery returns the INSERT of n clicks.
-func clickInsertQuery(n int) string {
-	var q strings.Builder
-	q.WriteString("INSERT INTO clicks (" + clickColumns + ") VALUES ")
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for j := range clickColumnCount {
-			if j > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(i*clickColumnCount + j + 1))
-		}
-		q.WriteByte(')')
+// clickArgs returns a click row's values as statement arguments.
+func clickArgs(id, linkID, programID, partnerID string, at int64, visitor, ua, referrer, landing string, bot, isUnique, attributable bool) []any {
+	return []any{id, linkID, programID, partnerID, at, visitor, ua, referrer, landing, bot, isUnique, attributable}
+}
+
+func (tx *clickTx) writeClicksPostgres(ctx context.Context, cs []clicks.Click, links map[string]*clickLink, unique []bool, w *clickWindows, rollups []rollupRow) error {
+	n := len(cs)
+	var (
+		ids, linkIDs, programIDs, partnerIDs = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ats                                  = make([]int64, n)
+		visitors, uas, referrers, landings   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		bots, uniques, attributables         = make([]bool, n), make([]bool, n), make([]bool, n)
+	)
+	for i, c := range cs {
+		ids[i], linkIDs[i], programIDs[i], partnerIDs[i], ats[i], visitors[i], uas[i], referrers[i], landings[i],
+			bots[i], uniques[i], attributables[i] = clickValues(c, links[c.LinkID], unique[i])
 	}
-	return q.String()
+	var wVisitors, wLinks []string
+	var wAts []int64
+	for k := range w.moved {
+		wVisitors, wLinks, wAts = append(wVisitors, k.visitor), append(wLinks, k.linkID), append(wAts, w.at[k])
+	}
+	var rLinks, rDays []string
+	var rClicks, rUnique, rBots []int64
+	for _, r := range rollups {
+		rLinks, rDays = append(rLinks, r.linkID), append(rDays, r.day)
+		rClicks, rUnique, rBots = append(rClicks, r.clicks), append(rUnique, r.unique), append(rBots, r.bots)
+	}
+	_, err := tx.ExecContext(ctx, clickWritePostgres, ids, linkIDs, programIDs, partnerIDs, ats, visitors, uas, referrers, landings,
+		bots, uniques, attributables, wVisitors, wLinks, wAts, rLinks, rDays, rClicks, rUnique, rBots)
+	if err != nil {
+		return fmt.Errorf("insert clicks: %w", err)
+	}
+	return nil
 }
 
 // rollupRow is what a batch adds to one rollup row.
@@ -567,24 +553,6 @@ func clickRollups(cs []clicks.Click, links map[string]*clickLink, unique []bool)
 		return cmp.Or(strings.Compare(a.linkID, b.linkID), strings.Compare(a.day, b.day))
 	})
 	return rows
-}
-
-// clickRollupQuery returns the upsert of n rollup rows, whose parameters
-// start at $first (link, day, clicks, unique clicks, bot clicks each).
-func clickRollupQuery(n, first int) string {
-	var q strings.Builder
-	q.WriteString("INSERT INTO click_rollups (link_id, day, clicks, unique_clicks, bot_clicks) VALUES ")
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		p := first + 5*i
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", p, p+1, p+2, p+3, p+4)
-	}
-	q.WriteString(` ON CONFLICT (link_id, day) DO UPDATE SET clicks = click_rollups.clicks + excluded.clicks,
-		unique_clicks = click_rollups.unique_clicks + excluded.unique_clicks,
-		bot_clicks = click_rollups.bot_clicks + excluded.bot_clicks`)
-	return q.String()
 }
 
 // clickLink reads the link's program, its time zone and whether the
