@@ -78,11 +78,11 @@ type Options struct {
 	// CommitTimeout bounds each batch's transaction (default 10s).
 	CommitTimeout time.Duration
 	// CommitDelay is how long a batch that found other clicks queued with
-	// its first waits for more before it commits (default 500µs; negative:
+	// its first waits for more before it commits (default 1ms; negative:
 	// none). Under concurrent clicks, fewer and larger commits cost less
 	// per click; a lone click never waits.
 	CommitDelay time.Duration
-	Logger        *slog.Logger
+	Logger      *slog.Logger
 }
 
 // Writer batches clicks into shared transactions. It is safe for concurrent
@@ -116,7 +116,7 @@ func NewWriter(store Store, secret []byte, opts Options) *Writer {
 		opts.CommitTimeout = 10 * time.Second
 	}
 	if opts.CommitDelay == 0 {
-		opts.CommitDelay = 500 * time.Microsecond
+		opts.CommitDelay = time.Millisecond
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -41,7 +41,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	stripeKey := fs.String("stripe-secret-key", "", "Stripe secret key for paying partners by Stripe Connect transfers; without one, Stripe Connect lines wait unsent")
 	stripeURL := fs.String("stripe-api-url", "", "Stripe API URL (default Stripe's; stripe-mock in tests)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
-	commitDelay := fs.Duration("click-commit-delay", 500*time.Microsecond, "how long a click commit waits for more concurrent clicks to share it (0: none)")
+	commitDelay := fs.Duration("click-commit-delay", time.Millisecond, "how long a click commit waits for more concurrent clicks to share it (0: none)")
 	floodRate := fs.Float64("click-flood-rate", 5, "clicks per second one visitor network (IPv4 /24, IPv6 /64) may record after its burst")
 	floodBurst := fs.Int("click-flood-burst", 60, "clicks one visitor network may record at once")
 	pprofAddr := fs.String("pprof", "", "debug: serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
