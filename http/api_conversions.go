@@ -16,10 +16,10 @@ type ConversionEvent struct {
 	ProgramID string                `json:"program_id" doc:"The program the event belongs to." example:"prg_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Type      tandem.ConversionKind `json:"type" enum:"lead_qualified,sale,renewal,refund,cancellation" doc:"What happened."`
 	EventID   string                `json:"event_id" doc:"Your ID of the event (an invoice or charge ID, say), unique per program: the same ID is never recorded twice, so retries are safe." example:"in_1PqR2s"`
-	Customer  *EventCustomer        `json:"customer,omitempty" doc:"The customer; required for sales and renewals."`
+	Customer  *EventCustomer        `json:"customer,omitempty" doc:"The customer; required for sales and renewals. A lead_qualified event stores no customer (a lead is not one): its email goes on the partner's referral."`
 	ClickID   string                `json:"click_id,omitempty" doc:"The click ID from tandem.clickId() or the tandem_click parameter." example:"clk_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Coupon    string                `json:"coupon,omitempty" doc:"A coupon code used for the sale; codes mapped to a partner attribute the sale to them." example:"JANE20"`
-	Referral  string                `json:"referral_id,omitempty" doc:"A referral (lead) ID the sale closes." example:"ref_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
+	Referral  string                `json:"referral_id,omitempty" doc:"A referral (lead) ID: a sale makes it a customer; a lead_qualified event qualifies it (a referral earns its lead fee once, however it is qualified)." example:"ref_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Amount    int64                 `json:"amount,omitempty" doc:"In minor units (cents), after discounts and tax: what commissions are computed on. A refund without an amount refunds what is left of its sale." example:"14900"`
 	Currency  string                `json:"currency,omitempty" doc:"ISO 4217 code; required with an amount." example:"USD"`
 	RefundOf  string                `json:"refund_of,omitempty" doc:"For a refund: the event_id of the sale or renewal refunded." example:"in_1PqR2s"`
