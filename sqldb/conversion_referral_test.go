@@ -98,7 +98,7 @@ func TestImplicitReferralFromFirstSale(t *testing.T) {
 			r.Conflict != tandem.ConflictNone || !tandem.HasPrefix(r.ID, tandem.PrefixReferral) {
 			t.Errorf("implicit referral = %+v", r)
 		}
-		if h := history(t, db, r.ID); len(h) != 2 || h[0] != "→new" || h[1] != "new→customer" {
+		if h := history(t, db, r.ID); len(h) != 1 || h[0] != "→customer" {
 			t.Errorf("history %v", h)
 		}
 
