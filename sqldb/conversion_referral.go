@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tandem-prm/tandem"
@@ -80,16 +81,19 @@ func (r *recorder) loadReferrals(ctx context.Context, programID, column string, 
 	return rows.Err()
 }
 
-// remember puts a referral in the cache under its ID and its email.
+// remember puts a referral in the cache under its ID, and under its email
+// if the email's referrals are loaded (else a lookup by email must still
+// read them all). A referral already cached stays as it is: the batch may
+// have moved it.
 func (r *recorder) remember(programID string, ref *referralRow) {
 	if old := r.refs.byID[ref.id]; old != nil {
-		*old = *ref
-		return
+		ref = old
+	} else {
+		r.refs.byID[ref.id] = ref
 	}
-	r.refs.byID[ref.id] = ref
-	if ref.email != "" {
-		key := [2]string{programID, ref.email}
-		r.refs.byEmail[key] = append(r.refs.byEmail[key], ref)
+	key := [2]string{programID, ref.email}
+	if list, loaded := r.refs.byEmail[key]; loaded && ref.email != "" && !slices.Contains(list, ref) {
+		r.refs.byEmail[key] = append(list, ref)
 	}
 }
 
@@ -206,8 +210,8 @@ func (r *recorder) implicitReferral(p *tandem.Program, c *tandem.Conversion, cus
 // later events of the batch see it.
 func (r *recorder) keepReferral(programID string, e *referralEffect, lead bool) {
 	switch {
-	case e == nil:
-	case e.create != nil:
+	case e == nil, e.create != nil && e.create.Email == "": // no later event can find it
+	case e.create != nil: // with an email: later events find it by email
 		r.remember(programID, &referralRow{id: e.create.ID, partnerID: e.create.PartnerID, email: e.create.Email,
 			customerID: e.create.CustomerID, status: e.create.Status, hasLead: lead})
 	case e.ref != nil:
