@@ -30,10 +30,10 @@ func (s *ReferralService) CreateReferral(ctx context.Context, in tandem.Referral
 
 // createReferral validates a new referral, checks its conflicts and stores
 // it with its first history row, an audit entry and the partner's email.
-// It is the one way referrals are made: the lead form, the portal, the API,
-// and the conversion engine for a first conversion without a referral
-// (source tandem.ReferralFromConversion, where the email may be empty and
-// any membership, not only an approved one, will do).
+// It is how the lead form, the portal and the API make referrals; the
+// conversion engine makes its own (source tandem.ReferralFromConversion,
+// without conflict judging: see writeReferrals), so that source is refused
+// here.
 //
 // Conflicts are judged under a lock on the program's row, taken before
 // anything is read, so two partners registering the same email at the same
@@ -47,6 +47,9 @@ func (tx *Tx) createReferral(ctx context.Context, in tandem.ReferralInput) (*tan
 	r, err := tandem.NewReferral(program, in)
 	if err != nil {
 		return nil, err
+	}
+	if r.Source == tandem.ReferralFromConversion {
+		return nil, tandem.Invalidf("source", "A referral from a conversion is made by the sale or lead that brings it.")
 	}
 	if err := tx.checkReferrer(ctx, program, r); err != nil {
 		return nil, err
@@ -86,10 +89,9 @@ func (tx *Tx) createReferral(ctx context.Context, in tandem.ReferralInput) (*tan
 	return r, nil
 }
 
-// checkReferrer checks that the partner may receive the referral: a member
-// of the program (else ENOTFOUND); for every source but a conversion, an
-// approved one (else EFORBIDDEN) of an active program; and the link, if
-// any, is the partner's in the program.
+// checkReferrer checks that the partner may receive the referral: an
+// approved member (else ENOTFOUND or EFORBIDDEN) of an active program; and
+// the link, if any, is the partner's in the program.
 func (tx *Tx) checkReferrer(ctx context.Context, program *tandem.Program, r *tandem.Referral) error {
 	ms, err := findMemberships(ctx, tx, tandem.MembershipFilter{ProgramID: program.ID, PartnerID: r.PartnerID, Limit: 1})
 	if err != nil {
@@ -98,13 +100,11 @@ func (tx *Tx) checkReferrer(ctx context.Context, program *tandem.Program, r *tan
 	if len(ms) == 0 {
 		return &tandem.Error{Code: tandem.ENOTFOUND, Field: "partner_id", Message: "This partner is not in the program."}
 	}
-	if r.Source != tandem.ReferralFromConversion {
-		if ms[0].Status != tandem.MembershipApproved {
-			return &tandem.Error{Code: tandem.EFORBIDDEN, Field: "partner_id", Message: fmt.Sprintf("Referrals open once the membership of %s is approved; it is %s.", program.Name, ms[0].Status)}
-		}
-		if program.Status != tandem.ProgramActive {
-			return tandem.Invalidf("program_id", "Program %q is archived and takes no new referrals.", program.Name)
-		}
+	if ms[0].Status != tandem.MembershipApproved {
+		return &tandem.Error{Code: tandem.EFORBIDDEN, Field: "partner_id", Message: fmt.Sprintf("Referrals open once the membership of %s is approved; it is %s.", program.Name, ms[0].Status)}
+	}
+	if program.Status != tandem.ProgramActive {
+		return tandem.Invalidf("program_id", "Program %q is archived and takes no new referrals.", program.Name)
 	}
 	if r.LinkID != "" {
 		if _, err := findLink(ctx, tx, tandem.LinkFilter{ID: r.LinkID, ProgramID: program.ID, PartnerID: r.PartnerID, IncludeArchived: true, Limit: 1}); err != nil {

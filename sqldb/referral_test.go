@@ -144,10 +144,10 @@ func TestCreateReferralRefusals(t *testing.T) {
 		if n := resCount(t, db, "referrals") + resCount(t, db, "referral_events"); n != 0 {
 			t.Errorf("%d rows written by refused referrals", n)
 		}
-		// A conversion may create a referral without an email, for any member.
-		r, err := f.referrals.CreateReferral(f.ctx, tandem.ReferralInput{ProgramID: f.program.ID, PartnerID: f.pending.ID, Source: tandem.ReferralFromConversion})
-		if err != nil || r.Email != "" || r.Status != tandem.ReferralNew {
-			t.Errorf("implicit referral = %+v, %v", r, err)
+		// Only the conversion engine makes referrals from conversions.
+		if _, err := f.referrals.CreateReferral(f.ctx, tandem.ReferralInput{ProgramID: f.program.ID, PartnerID: f.a.ID,
+			Source: tandem.ReferralFromConversion, Email: "x@buyer.example"}); tandem.ErrorCode(err) != tandem.EINVALID || tandem.ErrorField(err) != "source" {
+			t.Errorf("a referral from a conversion by hand: %v", err)
 		}
 	})
 }
