@@ -65,6 +65,7 @@ type Conversion struct {
 	CustomerID   string                  `json:"customer_id" doc:"Tandem's customer ID; empty for a lead without customer."`
 	PartnerID    string                  `json:"partner_id" doc:"The partner it is attributed to; empty when unattributed."`
 	ParentID     string                  `json:"parent_id" doc:"For a refund: the refunded conversion."`
+	ReferralID   string                  `json:"referral_id" doc:"The referral the event named; for a lead_qualified event, also the referral it qualified or made (a referral earns its lead fee once)."`
 	Attribution  string                  `json:"attribution" enum:"customer_lock,referral,coupon,first_click,last_click,none" doc:"The rule that attributed it."`
 	Explanation  string                  `json:"attribution_explanation" doc:"Why, in words."`
 	NoCommission string                  `json:"no_commission_reason" doc:"Why it earned nothing; empty when it earned."`
@@ -102,7 +103,7 @@ func apiCommission(k *tandem.Commission) CommissionOut {
 func apiConversion(c *tandem.Conversion) Conversion {
 	out := Conversion{ID: c.ID, ProgramID: c.ProgramID, Type: c.Kind, EventID: c.EventID, OccurredAt: apiTime(c.OccurredAt),
 		ReceivedAt: apiTime(c.ReceivedAt), Amount: c.Amount, Currency: c.Currency, Refunded: c.Refunded, CustomerID: c.CustomerID,
-		PartnerID: c.PartnerID, ParentID: c.ParentID, Attribution: c.Attribution, Explanation: c.Explanation,
+		PartnerID: c.PartnerID, ParentID: c.ParentID, ReferralID: c.ReferralID, Attribution: c.Attribution, Explanation: c.Explanation,
 		NoCommission: c.NoCommission, Source: c.Source, Commissions: make([]CommissionOut, 0, len(c.Commissions))}
 	for _, k := range c.Commissions {
 		out.Commissions = append(out.Commissions, apiCommission(k))
