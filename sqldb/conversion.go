@@ -453,7 +453,7 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 			partnerIDs = append(partnerIDs, k.PartnerID)
 		}
 	}
-	if err := r.referral(ctx, p, in, &ai, &partnerIDs); err != nil {
+	if err := r.referral(ctx, p, c, cust, in, &ai, &partnerIDs); err != nil {
 		return err
 	}
 	if err := r.partners(ctx, p.ID, partnerIDs, ai.Partners); err != nil {
@@ -461,25 +461,34 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 	}
 	res := attribution.Decide(ai)
 	c.PartnerID, c.Attribution, c.Explanation = res.PartnerID, string(res.Source), res.Explanation
+	if res.Source == attribution.SourceReferral {
+		c.ReferralID = res.ReferralID
+	}
 	return nil
 }
 
 // referral adds the referral the event names to the attribution input: it
-// must be one of the program's. Like all of attribute it must only read: in
-// a batch it runs before anything is written (see recorder.stage), so a
-// write belongs with the batch's writes (writeBatch) and the per-event path
-// (insert).
-func (r *recorder) referral(ctx context.Context, p *tandem.Program, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
-	if in.ReferralID == "" {
-		return nil
+// must be one of the program's. An event naming none, of a customer not
+// locked yet, gets the referral protecting the customer's email, if any
+// (see protectingReferral): so a sale after a lead goes to the lead's
+// partner. Like all of attribute it must only read: in a batch it runs
+// before anything is written (see recorder.stage), so a write belongs with
+// the batch's writes (writeBatch) and the per-event path (insert).
+func (r *recorder) referral(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
+	var ref *referralRow
+	var err error
+	switch {
+	case in.ReferralID != "":
+		if ref, err = r.referralByID(ctx, p.ID, in.ReferralID); err == nil && ref == nil {
+			return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
+		}
+	case cust == nil || cust.PartnerID == "":
+		ref, err = r.protectingReferral(ctx, p.ID, cust, in, c.OccurredAt)
 	}
-	ref, err := r.referralByID(ctx, p.ID, in.ReferralID)
-	if err != nil {
+	if err != nil || ref == nil {
 		return err
-	} else if ref == nil {
-		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
 	}
-	ai.Referral = &attribution.Referral{ID: in.ReferralID, PartnerID: ref.partnerID}
+	ai.Referral = &attribution.Referral{ID: ref.id, PartnerID: ref.partnerID}
 	*partnerIDs = append(*partnerIDs, ref.partnerID)
 	return nil
 }

@@ -149,8 +149,8 @@ func (r *recorder) recorded(ctx context.Context, evs []conversionEvent, ins []ta
 	return seen, nil
 }
 
-// prefetch reads the clicks and customers the events name, in one query
-// each (per program for customers).
+// prefetch reads the clicks, customers and referrals (by email) the events
+// name, in one query each (per program for customers and referrals).
 func (r *recorder) prefetch(ctx context.Context, ins []tandem.ConversionInput, valid []bool) error {
 	var clicks []string
 	customers := map[string][]string{}
@@ -173,7 +173,7 @@ func (r *recorder) prefetch(ctx context.Context, ins []tandem.ConversionInput, v
 			return err
 		}
 	}
-	return nil
+	return r.prefetchReferrals(ctx, ins, valid)
 }
 
 // loadCustomers reads the program's customers by key; those not stored yet

@@ -26,6 +26,7 @@ import (
 type referralRow struct {
 	id, partnerID, email, customerID string
 	status                           tandem.ReferralStatus
+	createdAt, protectedUntil        time.Time
 	// hasLead: a lead_qualified conversion names the referral; its lead
 	// fee is earned.
 	hasLead bool
@@ -42,7 +43,7 @@ func newReferralCache() referralCache {
 	return referralCache{byID: map[string]*referralRow{}, byEmail: map[[2]string][]*referralRow{}}
 }
 
-const referralRowQuery = `SELECT r.id, r.program_id, r.partner_id, r.email, COALESCE(r.customer_id, ''), r.status,
+const referralRowQuery = `SELECT r.id, r.program_id, r.partner_id, r.email, COALESCE(r.customer_id, ''), r.status, r.created_at, r.protected_until,
 	EXISTS (SELECT 1 FROM conversions v WHERE v.program_id = r.program_id AND v.referral_id = r.id AND v.referral_id <> ''
 		AND v.kind = 'lead_qualified')
 	FROM referrals r WHERE r.program_id = $1 AND `
@@ -73,7 +74,8 @@ func (r *recorder) loadReferrals(ctx context.Context, programID, column string, 
 	for rows.Next() {
 		var ref referralRow
 		var program string
-		if err := rows.Scan(&ref.id, &program, &ref.partnerID, &ref.email, &ref.customerID, &ref.status, &ref.hasLead); err != nil {
+		if err := rows.Scan(&ref.id, &program, &ref.partnerID, &ref.email, &ref.customerID, &ref.status, timeCol(&ref.createdAt),
+			timeCol(&ref.protectedUntil), &ref.hasLead); err != nil {
 			return fmt.Errorf("find referrals: %w", err)
 		}
 		r.remember(program, &ref)
@@ -122,6 +124,55 @@ func (r *recorder) partnerReferralByEmail(ctx context.Context, programID, partne
 	return nil, nil
 }
 
+// eventEmail is the email of an event's customer: the event's, else the
+// stored customer's.
+func eventEmail(cust *customerRow, in tandem.ConversionInput) string {
+	if in.CustomerEmail == "" && cust != nil {
+		return cust.Email
+	}
+	return in.CustomerEmail
+}
+
+// protectingReferral returns the program's referral that holds the
+// customer's email at the time of the event, or nil: the earliest
+// registered of those still new or qualified whose protection lasts past
+// it (first registration wins, as for conflicts).
+func (r *recorder) protectingReferral(ctx context.Context, programID string, cust *customerRow, in tandem.ConversionInput, at time.Time) (*referralRow, error) {
+	email := eventEmail(cust, in)
+	if email == "" {
+		return nil, nil
+	}
+	if err := r.loadReferrals(ctx, programID, "r.email", []string{email}); err != nil {
+		return nil, err
+	}
+	var best *referralRow
+	for _, ref := range r.refs.byEmail[[2]string{programID, email}] {
+		open := ref.status == tandem.ReferralNew || ref.status == tandem.ReferralQualified
+		if open && ref.protectedUntil.After(at) && (best == nil || ref.createdAt.Before(best.createdAt) ||
+			ref.createdAt.Equal(best.createdAt) && ref.id < best.id) {
+			best = ref
+		}
+	}
+	return best, nil
+}
+
+// prefetchReferrals reads the referrals of the emails of a batch's sales,
+// renewals and leads, in one query per program.
+func (r *recorder) prefetchReferrals(ctx context.Context, ins []tandem.ConversionInput, valid []bool) error {
+	emails := map[string][]string{}
+	for i, in := range ins {
+		if valid[i] && in.CustomerEmail != "" && in.Kind != tandem.ConversionRefund && in.Kind != tandem.ConversionCancellation {
+			emails[in.ProgramID] = append(emails[in.ProgramID], in.CustomerEmail)
+		}
+	}
+	for programID, list := range emails {
+		if err := r.loadReferrals(ctx, programID, "r.email", list); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // referralEffect is what an event does to a referral, written with it.
 type referralEffect struct {
 	// ref is the referral to move to status to; create, an implicit
@@ -147,17 +198,14 @@ func (r *recorder) referralEffect(ctx context.Context, p *tandem.Program, c *tan
 	var ref *referralRow
 	var err error
 	if c.Attribution == string(attribution.SourceReferral) {
-		ref, err = r.referralByID(ctx, p.ID, in.ReferralID)
+		ref, err = r.referralByID(ctx, p.ID, c.ReferralID)
 	} else {
 		// A sale makes (or moves) a referral when it is the customer's
 		// first, or the first attributed: once per customer.
 		if c.Kind == tandem.ConversionSale && (cust == nil || !firstSale && cust.PartnerID != "") {
 			return nil, nil
 		}
-		email := in.CustomerEmail
-		if cust != nil && email == "" {
-			email = cust.Email
-		}
+		email := eventEmail(cust, in)
 		if ref, err = r.partnerReferralByEmail(ctx, p.ID, c.PartnerID, email); err == nil && ref == nil {
 			return r.implicitReferral(p, c, cust, email)
 		}
@@ -213,7 +261,8 @@ func (r *recorder) keepReferral(programID string, e *referralEffect, lead bool) 
 	case e == nil, e.create != nil && e.create.Email == "": // no later event can find it
 	case e.create != nil: // with an email: later events find it by email
 		r.remember(programID, &referralRow{id: e.create.ID, partnerID: e.create.PartnerID, email: e.create.Email,
-			customerID: e.create.CustomerID, status: e.create.Status, hasLead: lead})
+			customerID: e.create.CustomerID, status: e.create.Status, createdAt: e.create.CreatedAt,
+			protectedUntil: e.create.ProtectedUntil, hasLead: lead})
 	case e.ref != nil:
 		e.ref.hasLead = e.ref.hasLead || lead
 		if e.to != "" {

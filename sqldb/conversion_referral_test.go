@@ -138,7 +138,7 @@ func TestImplicitReferralFromFirstSale(t *testing.T) {
 // TestLeadIsNotACustomer: a lead_qualified event creates no customer row,
 // makes the partner's referral qualified (with the lead's email) and earns
 // the lead fee once; a later registration of the email by another partner
-// is a duplicate of that referral.
+// is a duplicate of that referral, and the lead's sale is attributed to it.
 func TestLeadIsNotACustomer(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
@@ -165,6 +165,23 @@ func TestLeadIsNotACustomer(t *testing.T) {
 			PartnerID: other.ID, Source: tandem.ReferralFromPartner, Email: "prospect@corp.example"})
 		if err != nil || dup.Status != tandem.ReferralDuplicate || dup.ConflictWithID != rs[0].ID {
 			t.Errorf("another partner's registration = %+v %v", dup, err)
+		}
+		// The lead buys without a click (or with another partner's coupon):
+		// the referral protecting the email attributes the sale and becomes
+		// the customer's; no second referral.
+		resExec(t, db, `INSERT INTO coupons (id, program_id, partner_id, code, created_at) VALUES ('cpn_o', $1, $2, 'OTHER', 0)`, f.prog.ID, other.ID)
+		sale := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "in_1", CustomerID: "ext_9",
+			CustomerEmail: "prospect@corp.example", Coupon: "other", Amount: 10000, Currency: "USD"}).Conversion
+		won := f.partnerReferrals(t)
+		if sale.PartnerID != f.partner || sale.Attribution != "referral" || sale.ReferralID != rs[0].ID || len(won) != 1 ||
+			won[0].Status != tandem.ReferralCustomer || won[0].CustomerID != sale.CustomerID || len(sale.Commissions) != 1 {
+			t.Errorf("the lead's sale = %+v; referrals %+v", sale, won)
+		}
+		// Once a customer, the referral attributes no one else's sale of the email.
+		next := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "in_2", CustomerID: "ext_10",
+			CustomerEmail: "prospect@corp.example", Coupon: "other", Amount: 10000, Currency: "USD"}).Conversion
+		if next.PartnerID != other.ID || next.Attribution != "coupon" {
+			t.Errorf("a later sale of the email to a new customer = %+v", next)
 		}
 		f.verify(t)
 	})
