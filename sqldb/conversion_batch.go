@@ -331,8 +331,8 @@ func (r *recorder) flush(ctx context.Context, results []tandem.ConversionResult)
 }
 
 // writeBatch writes a batch's customers, conversions, Idempotency-Keys,
-// commissions, postings and referrals. Anything already stored by someone else is
-// errRaced, and the caller undoes the lot.
+// commissions, postings and referrals. Anything already stored by someone
+// else is errRaced, and the caller undoes the lot.
 func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	tx := r.tx
 	var newCustomers [][]any

@@ -49,8 +49,8 @@ func newRecorder(tx *Tx) *recorder {
 	return r
 }
 
-// forget drops what the recorder keeps of customers, volumes,
-// milestones and referrals: the next event reads them again. Called after every write
+// forget drops what the recorder keeps of customers, volumes, milestones
+// and referrals: the next event reads them again. Called after every write
 // outside a batch (refunds, cancellations, the per-event fallback) and
 // after a batch is written or abandoned.
 func (r *recorder) forget() {
