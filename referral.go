@@ -258,7 +258,8 @@ type ReferralFilter struct {
 
 // ReferralService stores referrals and runs their pipeline.
 type ReferralService interface {
-	// CreateReferral checks conflicts and stores a new referral in one
+	// CreateReferral checks conflicts and stores a new referral (any source
+	// but conversion: the conversion engine makes those) in one
 	// transaction: an email that is already a customer's, or another
 	// partner's inside the protection window, makes it a duplicate with the
 	// reason; the same company domain only flags it possible_duplicate. The
@@ -276,6 +277,8 @@ type ReferralService interface {
 	FindReferralEvents(ctx context.Context, referralID string) ([]*ReferralEvent, error)
 	// ChangeReferralStatus moves a referral along the pipeline with a reason
 	// (required for rejected, lost and duplicate), records the history and
-	// emails the partner. Customer is reached only by a sale.
+	// emails the partner. Customer is reached only by a sale. Moving to
+	// qualified records the referral's lead_qualified conversion (its lead
+	// fee, once per referral) unless one exists.
 	ChangeReferralStatus(ctx context.Context, id string, to ReferralStatus, reason string) (*Referral, error)
 }

@@ -37,6 +37,19 @@ func TestMoneyScreens(t *testing.T) {
 			t.Fatalf("earnings page: %d %s", page.status, page.body)
 		}
 
+		// The first sale made the partner's referral, a customer already.
+		refs, err := sqldb.NewReferralService(db).FindReferrals(ctx, tandem.ReferralFilter{PartnerID: partnerID})
+		if err != nil || len(refs) != 1 || refs[0].Status != tandem.ReferralCustomer {
+			t.Fatalf("referrals after the first sale: %+v %v", refs, err)
+		}
+		if r := partner.get("/portal/referrals/" + refs[0].ID); r.status != 200 || !strings.Contains(r.body, "Customer since") ||
+			!strings.Contains(r.body, res.Conversion.OccurredAt.Format("2 Jan 2006")) {
+			t.Fatalf("portal referral: %d %s", r.status, r.body)
+		}
+		if r := clients[tandem.RoleReadOnly].get("/admin/referrals?status=customer"); !strings.Contains(r.body, "/admin/referrals/"+refs[0].ID) {
+			t.Fatalf("admin pipeline: %s", r.body)
+		}
+
 		finance := clients[tandem.RoleFinance]
 		if r := clients[tandem.RoleReadOnly].get("/admin/conversions?type=sale"); !strings.Contains(r.body, "in_1") || !strings.Contains(r.body, "149.00") {
 			t.Fatalf("conversions: %s", r.body)
