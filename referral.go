@@ -121,13 +121,40 @@ type Referral struct {
 }
 
 // Title is how pages name the referral: its name, company or email.
-func (r *Referral) Title() string {
-	for _, s := range []string{r.Name, r.Company, r.Email} {
+func (r *Referral) Title() string { return r.title(r.Email) }
+
+// PartnerTitle is Title as the partner sees it: with PartnerEmail.
+func (r *Referral) PartnerTitle() string { return r.title(r.PartnerEmail()) }
+
+func (r *Referral) title(email string) string {
+	for _, s := range []string{r.Name, r.Company, email} {
 		if s != "" {
 			return s
 		}
 	}
 	return r.ID
+}
+
+// PartnerEmail is the email as the partner sees it: whole when the partner
+// brought it (lead form, portal, API), masked ("j•••@example.com") when a
+// conversion made the referral, as the customer gave it to the business,
+// not to the partner.
+func (r *Referral) PartnerEmail() string {
+	if r.Source != ReferralFromConversion {
+		return r.Email
+	}
+	return MaskEmail(r.Email)
+}
+
+// MaskEmail keeps the first character of an email's local part and its
+// domain: "jane@example.com" becomes "j•••@example.com".
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return strings.Repeat("•", min(utf8.RuneCountInString(email), 3))
+	}
+	first, _ := utf8.DecodeRuneInString(local)
+	return string(first) + "•••@" + domain
 }
 
 // ReferralEvent is one status change in a referral's history. The first
