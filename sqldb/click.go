@@ -214,22 +214,7 @@ type clickWindows struct {
 // exact without locks.
 func (tx *clickTx) uniqueClicks(ctx context.Context, cs []clicks.Click, known *windowCache) ([]bool, *clickWindows, error) {
 	w := &clickWindows{at: map[visitorLink]int64{}, moved: map[visitorLink]bool{}}
-	settled := map[visitorLink]bool{} // pairs whose known click covers every click of the batch
-	for _, c := range cs {
-		k := visitorLink{c.Visitor, c.LinkID}
-		if c.Bot {
-			continue
-		}
-		covered, seen := settled[k]
-		if seen && !covered {
-			continue
-		}
-		u, ok := known.get(k)
-		settled[k] = ok && abs(ms(c.At)-u) < UniqueWindow.Milliseconds()
-		if ok {
-			w.at[k] = u
-		}
-	}
+	settled := known.settle(cs, w.at)
 	var lookup []visitorLink
 	for k, covered := range settled {
 		if !covered {
@@ -361,11 +346,25 @@ type windowCache struct {
 
 const windowCacheSize = 1 << 17
 
-func (c *windowCache) get(k visitorLink) (int64, bool) {
+// settle tells, for each pair of the non-bot clicks, whether a window it
+// remembers covers every click of the pair (true), and adds the windows it
+// remembers of them to at.
+func (c *windowCache) settle(cs []clicks.Click, at map[visitorLink]int64) map[visitorLink]bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u, ok := c.at[k]
-	return u, ok
+	settled := map[visitorLink]bool{}
+	for _, click := range cs {
+		k := visitorLink{click.Visitor, click.LinkID}
+		if covered, seen := settled[k]; click.Bot || seen && !covered {
+			continue
+		}
+		u, ok := c.at[k]
+		settled[k] = ok && abs(ms(click.At)-u) < UniqueWindow.Milliseconds()
+		if ok {
+			at[k] = u
+		}
+	}
+	return settled
 }
 
 // learn adds what a committed batch read and wrote. now is the batch's
