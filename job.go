@@ -24,6 +24,13 @@ type SendEmailJob struct {
 // Kind implements Job.
 func (SendEmailJob) Kind() string { return "send_email" }
 
+// ClickWindowCleanupJob deletes the click windows (see
+// sqldb.ClickStore.PurgeClickWindows) that have passed. It runs hourly.
+type ClickWindowCleanupJob struct{}
+
+// Kind implements Job.
+func (ClickWindowCleanupJob) Kind() string { return "click_window_cleanup" }
+
 // CommissionApprovalJob approves the pending commissions whose hold has
 // ended and which nothing blocks. It runs every ten minutes.
 type CommissionApprovalJob struct{}

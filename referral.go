@@ -121,13 +121,40 @@ type Referral struct {
 }
 
 // Title is how pages name the referral: its name, company or email.
-func (r *Referral) Title() string {
-	for _, s := range []string{r.Name, r.Company, r.Email} {
+func (r *Referral) Title() string { return r.title(r.Email) }
+
+// PartnerTitle is Title as the partner sees it: with PartnerEmail.
+func (r *Referral) PartnerTitle() string { return r.title(r.PartnerEmail()) }
+
+func (r *Referral) title(email string) string {
+	for _, s := range []string{r.Name, r.Company, email} {
 		if s != "" {
 			return s
 		}
 	}
 	return r.ID
+}
+
+// PartnerEmail is the email as the partner sees it: whole when the partner
+// brought it (lead form, portal, API), masked ("j•••@example.com") when a
+// conversion made the referral, as the customer gave it to the business,
+// not to the partner.
+func (r *Referral) PartnerEmail() string {
+	if r.Source != ReferralFromConversion {
+		return r.Email
+	}
+	return MaskEmail(r.Email)
+}
+
+// MaskEmail keeps the first character of an email's local part and its
+// domain: "jane@example.com" becomes "j•••@example.com".
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return strings.Repeat("•", min(utf8.RuneCountInString(email), 3))
+	}
+	first, _ := utf8.DecodeRuneInString(local)
+	return string(first) + "•••@" + domain
 }
 
 // ReferralEvent is one status change in a referral's history. The first
@@ -258,7 +285,8 @@ type ReferralFilter struct {
 
 // ReferralService stores referrals and runs their pipeline.
 type ReferralService interface {
-	// CreateReferral checks conflicts and stores a new referral in one
+	// CreateReferral checks conflicts and stores a new referral (any source
+	// but conversion: the conversion engine makes those) in one
 	// transaction: an email that is already a customer's, or another
 	// partner's inside the protection window, makes it a duplicate with the
 	// reason; the same company domain only flags it possible_duplicate. The
@@ -276,6 +304,8 @@ type ReferralService interface {
 	FindReferralEvents(ctx context.Context, referralID string) ([]*ReferralEvent, error)
 	// ChangeReferralStatus moves a referral along the pipeline with a reason
 	// (required for rejected, lost and duplicate), records the history and
-	// emails the partner. Customer is reached only by a sale.
+	// emails the partner. Customer is reached only by a sale. Moving to
+	// qualified records the referral's lead_qualified conversion (its lead
+	// fee, once per referral) unless one exists.
 	ChangeReferralStatus(ctx context.Context, id string, to ReferralStatus, reason string) (*Referral, error)
 }

@@ -51,3 +51,28 @@ func TestParseAmount(t *testing.T) {
 		}
 	}
 }
+
+// A partner sees the email of a lead they brought whole, and the email of a
+// customer whose first sale made the referral masked.
+func TestPartnerEmail(t *testing.T) {
+	for _, tt := range []struct {
+		source      ReferralSource
+		email, name string
+		want, title string
+	}{
+		{ReferralFromPartner, "lee@buyer.example", "", "lee@buyer.example", "lee@buyer.example"},
+		{ReferralFromLeadForm, "lee@buyer.example", "Lee", "lee@buyer.example", "Lee"},
+		{ReferralFromConversion, "lee@buyer.example", "", "l•••@buyer.example", "l•••@buyer.example"},
+		{ReferralFromConversion, "élodie@buyer.example", "", "é•••@buyer.example", "é•••@buyer.example"},
+		{ReferralFromConversion, "", "", "", "ref_1"},
+		{ReferralFromConversion, "not-an-email", "", "•••", "•••"},
+	} {
+		r := Referral{ID: "ref_1", Source: tt.source, Email: tt.email, Name: tt.name}
+		if got := r.PartnerEmail(); got != tt.want {
+			t.Errorf("%s %q: PartnerEmail = %q; want %q", tt.source, tt.email, got, tt.want)
+		}
+		if got := r.PartnerTitle(); got != tt.title {
+			t.Errorf("%s %q: PartnerTitle = %q; want %q", tt.source, tt.email, got, tt.title)
+		}
+	}
+}

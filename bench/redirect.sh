@@ -38,7 +38,9 @@ trap cleanup EXIT
 
 if ! command -v wrk >/dev/null; then
 	echo "installing wrk…" >&2
-	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
+	sudo=""
+	[ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
 fi
 
 cd "$ROOT"

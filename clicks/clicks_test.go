@@ -119,6 +119,36 @@ func TestWriterBatchesWhatIsQueued(t *testing.T) {
 	}
 }
 
+// A batch that found company waits up to CommitDelay for more clicks: those
+// arriving meanwhile share its commit, which happens as soon as it is full.
+func TestWriterDelayGathersConcurrentClicks(t *testing.T) {
+	t.Parallel()
+	store := &fakeStore{entered: make(chan struct{}, 100), gate: make(chan struct{})}
+	w := NewWriter(store, nil, Options{MaxBatch: 5, CommitDelay: time.Hour})
+	first := recordAll(w, 0, 1)
+	<-store.entered // the first click's commit is running
+	second := recordAll(w, 1, 2)
+	waitQueued(t, w, 2)
+	close(store.gate) // the writer takes the two and waits for more
+	for len(w.queue) > 0 {
+		time.Sleep(time.Millisecond)
+	}
+	third := recordAll(w, 3, 3)
+	for _, errs := range [][]error{<-first, <-second, <-third} {
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := store.sizes(); !slices.Equal(got, []int{1, 5}) {
+		t.Errorf("batch sizes = %v; want [1 5]", got)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWriterIdleCommitsAtOnce(t *testing.T) {
 	t.Parallel()
 	store := &fakeStore{}

@@ -199,7 +199,7 @@ func Seed(ctx context.Context, s Services) (*Summary, error) {
 	if sum.Conversions, err = addMoney(ctx, s, []*tandem.Program{programs[ref].Program, programs[aff].Program}, now()); err != nil {
 		return nil, fmt.Errorf("demo money: %w", err)
 	}
-	if err := addReferrals(ctx, s, programs[ref].Program); err != nil {
+	if err := addReferrals(ctx, s, programs[ref].Program, now()); err != nil {
 		return nil, fmt.Errorf("demo referrals: %w", err)
 	}
 	paidClicks, err := addPayouts(ctx, s, programs[ref].ID, partnerID)

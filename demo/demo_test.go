@@ -82,15 +82,42 @@ func TestSeed(t *testing.T) {
 		if ref.Type != tandem.ProgramReferral {
 			ref = programs[1]
 		}
-		// A small pipeline: every status a manager reaches, and both conflicts.
-		refs, _ := s.Referrals.FindReferrals(ctx, tandem.ReferralFilter{ProgramID: ref.ID})
+		// A pipeline: every status, both conflicts, customers made by
+		// first sales (implicit referrals) and by a sale naming a registered
+		// referral.
+		refs, _ := s.Referrals.FindReferrals(ctx, tandem.ReferralFilter{ProgramID: ref.ID, Limit: 1000})
 		seen := map[string]bool{}
 		for _, r := range refs {
 			seen[string(r.Status)], seen[string(r.Conflict)] = true, true
+			if r.Status == tandem.ReferralCustomer {
+				seen[string(r.Source)+" customer"] = r.CustomerID != ""
+			}
 		}
-		for _, want := range []string{"new", "qualified", "rejected", "lost", "duplicate", "protected_by_other", "possible_duplicate"} {
+		for _, want := range []string{"new", "qualified", "customer", "rejected", "lost", "duplicate", "protected_by_other", "possible_duplicate",
+			"conversion customer", "partner_registered customer"} {
 			if !seen[want] {
 				t.Errorf("no demo referral is %s", want)
+			}
+		}
+		// Qualifying a referral earned the plan's lead fee, once per referral.
+		leads, _ := s.Conversions.Conversions(ctx, tandem.ConversionFilter{ProgramID: ref.ID, Kind: tandem.ConversionLeadQualified, Limit: 100})
+		referralOf := map[string]string{}
+		for _, c := range leads {
+			referralOf[c.ID] = c.ReferralID
+		}
+		ks, _ := s.Commissions.Commissions(ctx, tandem.CommissionFilter{ProgramID: ref.ID, Limit: 10000})
+		fees := map[string]int{}
+		for _, k := range ks {
+			if id, ok := referralOf[k.ConversionID]; ok && id != "" && k.RuleKey == "lead" && k.Amount == 5000 {
+				fees[id]++
+			}
+		}
+		if len(fees) < 2 {
+			t.Errorf("lead fees by referral %v; want the demo's qualified referrals' (at least 2)", fees)
+		}
+		for id, n := range fees {
+			if n != 1 {
+				t.Errorf("referral %s earned %d lead fees", id, n)
 			}
 		}
 		if acc, err := s.Agreements.FindAcceptances(ctx, ref.ID); err != nil || len(acc) != 1 || acc[0].FullName != "Ingrid Solberg" {

@@ -16,10 +16,10 @@ type ConversionEvent struct {
 	ProgramID string                `json:"program_id" doc:"The program the event belongs to." example:"prg_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Type      tandem.ConversionKind `json:"type" enum:"lead_qualified,sale,renewal,refund,cancellation" doc:"What happened."`
 	EventID   string                `json:"event_id" doc:"Your ID of the event (an invoice or charge ID, say), unique per program: the same ID is never recorded twice, so retries are safe." example:"in_1PqR2s"`
-	Customer  *EventCustomer        `json:"customer,omitempty" doc:"The customer; required for sales and renewals."`
+	Customer  *EventCustomer        `json:"customer,omitempty" doc:"The customer; required for sales and renewals. A lead_qualified event stores no customer (a lead is not one): its email goes on the partner's referral."`
 	ClickID   string                `json:"click_id,omitempty" doc:"The click ID from tandem.clickId() or the tandem_click parameter." example:"clk_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Coupon    string                `json:"coupon,omitempty" doc:"A coupon code used for the sale; codes mapped to a partner attribute the sale to them." example:"JANE20"`
-	Referral  string                `json:"referral_id,omitempty" doc:"A referral (lead) ID the sale closes." example:"ref_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
+	Referral  string                `json:"referral_id,omitempty" doc:"A referral (lead) ID: a sale makes it a customer; a lead_qualified event qualifies it (a referral earns its lead fee once, however it is qualified)." example:"ref_4kz2n3p5q6r7s8t9u2v3w4x5y6"`
 	Amount    int64                 `json:"amount,omitempty" doc:"In minor units (cents), after discounts and tax: what commissions are computed on. A refund without an amount refunds what is left of its sale." example:"14900"`
 	Currency  string                `json:"currency,omitempty" doc:"ISO 4217 code; required with an amount." example:"USD"`
 	RefundOf  string                `json:"refund_of,omitempty" doc:"For a refund: the event_id of the sale or renewal refunded." example:"in_1PqR2s"`
@@ -65,6 +65,7 @@ type Conversion struct {
 	CustomerID   string                  `json:"customer_id" doc:"Tandem's customer ID; empty for a lead without customer."`
 	PartnerID    string                  `json:"partner_id" doc:"The partner it is attributed to; empty when unattributed."`
 	ParentID     string                  `json:"parent_id" doc:"For a refund: the refunded conversion."`
+	ReferralID   string                  `json:"referral_id" doc:"The referral the event named; for a lead_qualified event, also the referral it qualified or made (a referral earns its lead fee once)."`
 	Attribution  string                  `json:"attribution" enum:"customer_lock,referral,coupon,first_click,last_click,none" doc:"The rule that attributed it."`
 	Explanation  string                  `json:"attribution_explanation" doc:"Why, in words."`
 	NoCommission string                  `json:"no_commission_reason" doc:"Why it earned nothing; empty when it earned."`
@@ -102,7 +103,7 @@ func apiCommission(k *tandem.Commission) CommissionOut {
 func apiConversion(c *tandem.Conversion) Conversion {
 	out := Conversion{ID: c.ID, ProgramID: c.ProgramID, Type: c.Kind, EventID: c.EventID, OccurredAt: apiTime(c.OccurredAt),
 		ReceivedAt: apiTime(c.ReceivedAt), Amount: c.Amount, Currency: c.Currency, Refunded: c.Refunded, CustomerID: c.CustomerID,
-		PartnerID: c.PartnerID, ParentID: c.ParentID, Attribution: c.Attribution, Explanation: c.Explanation,
+		PartnerID: c.PartnerID, ParentID: c.ParentID, ReferralID: c.ReferralID, Attribution: c.Attribution, Explanation: c.Explanation,
 		NoCommission: c.NoCommission, Source: c.Source, Commissions: make([]CommissionOut, 0, len(c.Commissions))}
 	for _, k := range c.Commissions {
 		out.Commissions = append(out.Commissions, apiCommission(k))

@@ -134,3 +134,56 @@ func TestAPIReferralPagination(t *testing.T) {
 		checkWalk(t, a, read, "/referrals?status=new&partner_id="+jane, keys)
 	})
 }
+
+// TestAPIReferralsFromConversions: over the API, qualifying a referral
+// records its lead fee once (a lead event naming it later earns nothing), a
+// lead event qualifies a new referral and stores no customer, and a first
+// sale by click makes the partner's referral, a customer already.
+func TestAPIReferralsFromConversions(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		newAPIClock(db)
+		a := newApp(t, db, "https://partners.example.com")
+		_, _, read, write := apiKeys(t, a)
+		prog, jane, click := conversionFixture(t, a, db)
+		plan := decodeAs[tandem.Plan](t, apiCall(t, a, "POST", "/programs/"+prog.ID+"/plans", write, map[string]any{"name": "Leads",
+			"rules": []map[string]any{{"key": "lead", "triggers": []string{"lead_qualified"}, "kind": "fixed", "amount": 2000},
+				{"key": "sales", "triggers": []string{"first_sale"}, "kind": "percentage", "rate": "10"}}}), http.StatusCreated)
+		if err := sqldb.NewPlanService(db).AssignPlan(context.Background(), prog.ID, "", jane, plan.ID); err != nil {
+			t.Fatal(err)
+		}
+		register := func(email string) string {
+			return decodeAs[tandemhttp.Referral](t, apiCall(t, a, "POST", "/referrals", write, map[string]any{"program_id": prog.ID,
+				"partner_id": jane, "email": email}), http.StatusCreated).ID
+		}
+		lead := func(event, referral string) tandemhttp.Conversion {
+			return decodeAs[tandemhttp.Conversion](t, apiCall(t, a, "POST", "/conversions", write, map[string]any{"program_id": prog.ID,
+				"type": "lead_qualified", "event_id": event, "referral_id": referral, "customer": map[string]any{"email": event + "@lead.example"}}), http.StatusCreated)
+		}
+
+		first := register("first@buyer.example")
+		decodeAs[tandemhttp.ReferralWithHistory](t, apiCall(t, a, "POST", "/referrals/"+first+"/status", write, map[string]any{"to": "qualified"}), http.StatusOK)
+		leads := decodeAs[tandemhttp.Page[tandemhttp.Conversion]](t, apiCall(t, a, "GET", "/conversions?type=lead_qualified", read, nil), http.StatusOK)
+		if len(leads.Data) != 1 || leads.Data[0].ReferralID != first || leads.Data[0].EventID != "referral_qualified:"+first || leads.Data[0].PartnerID != jane {
+			t.Fatalf("lead conversions after qualifying: %+v", leads.Data)
+		}
+		if late := lead("late", first); len(late.Commissions) != 0 || late.NoCommission == "" {
+			t.Errorf("a lead event after qualifying: %+v", late)
+		}
+
+		second := register("second@buyer.example")
+		early := lead("early", second)
+		got := decodeAs[tandemhttp.ReferralWithHistory](t, apiCall(t, a, "GET", "/referrals/"+second, read, nil), http.StatusOK)
+		if len(early.Commissions) != 1 || early.Commissions[0].Amount != 2000 || early.CustomerID != "" || got.Status != tandem.ReferralQualified {
+			t.Errorf("a lead event on a new referral: %+v; referral %+v", early, got)
+		}
+
+		sale := decodeAs[tandemhttp.Conversion](t, apiCall(t, a, "POST", "/conversions", write, map[string]any{"program_id": prog.ID, "type": "sale",
+			"event_id": "in_1", "customer": map[string]any{"id": "c1", "email": "buyer@shop.example"}, "click_id": click, "amount": 10000, "currency": prog.Currency}), http.StatusCreated)
+		list := decodeAs[tandemhttp.Page[tandemhttp.Referral]](t, apiCall(t, a, "GET", "/referrals?status=customer", read, nil), http.StatusOK)
+		if len(list.Data) != 1 || list.Data[0].Source != tandem.ReferralFromConversion || list.Data[0].CustomerID == nil ||
+			*list.Data[0].CustomerID != sale.CustomerID || list.Data[0].Email != "buyer@shop.example" || list.Data[0].LinkID == nil {
+			t.Errorf("referrals after a first sale: %+v", list.Data)
+		}
+	})
+}

@@ -23,7 +23,7 @@ func TestMoneyScreens(t *testing.T) {
 		_, clients := a.roleClients()
 		prog, partnerID, clickID := conversionFixture(t, a, db)
 		res, err := sqldb.NewConversionService(db).RecordConversion(ctx, tandem.ConversionInput{ProgramID: prog.ID, Kind: tandem.ConversionSale,
-			EventID: "in_1", CustomerID: "c1", ClickID: clickID, Amount: 14900, Currency: prog.Currency}, "")
+			EventID: "in_1", CustomerID: "c1", CustomerEmail: "lee@buyer.example", ClickID: clickID, Amount: 14900, Currency: prog.Currency}, "")
 		if err != nil || len(res.Conversion.Commissions) != 1 {
 			t.Fatalf("%+v %v", res, err)
 		}
@@ -35,6 +35,26 @@ func TestMoneyScreens(t *testing.T) {
 		if page.status != 200 || !strings.Contains(page.body, "10% of 149.00 "+prog.Currency) || !strings.Contains(page.body, "Pending") ||
 			!strings.Contains(page.body, k.HoldUntil.Format("2 Jan 2006")) {
 			t.Fatalf("earnings page: %d %s", page.status, page.body)
+		}
+
+		// The first sale made the partner's referral, a customer already.
+		refs, err := sqldb.NewReferralService(db).FindReferrals(ctx, tandem.ReferralFilter{PartnerID: partnerID})
+		if err != nil || len(refs) != 1 || refs[0].Status != tandem.ReferralCustomer {
+			t.Fatalf("referrals after the first sale: %+v %v", refs, err)
+		}
+		// The partner sees the buyer's email masked (the buyer gave it to the
+		// business, not to them); the business sees it whole.
+		if r := partner.get("/portal/referrals/" + refs[0].ID); r.status != 200 || !strings.Contains(r.body, "Customer since") ||
+			!strings.Contains(r.body, res.Conversion.OccurredAt.Format("2 Jan 2006")) || !strings.Contains(r.body, "l•••@buyer.example") ||
+			strings.Contains(r.body, "lee@buyer.example") {
+			t.Fatalf("portal referral: %d %s", r.status, r.body)
+		}
+		if r := partner.get("/portal/referrals"); !strings.Contains(r.body, "l•••@buyer.example") || strings.Contains(r.body, "lee@buyer.example") {
+			t.Fatalf("portal referrals: %s", r.body)
+		}
+		if r := clients[tandem.RoleReadOnly].get("/admin/referrals?status=customer"); !strings.Contains(r.body, "/admin/referrals/"+refs[0].ID) ||
+			!strings.Contains(r.body, "lee@buyer.example") {
+			t.Fatalf("admin pipeline: %s", r.body)
 		}
 
 		finance := clients[tandem.RoleFinance]

@@ -119,7 +119,7 @@ func (s *Server) handlePortalReferral(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "portal_referral", &page{Title: d.Referral.Title(), Area: "portal", Data: d})
+	s.render(w, r, http.StatusOK, "portal_referral", &page{Title: d.Referral.PartnerTitle(), Area: "portal", Data: d})
 }
 
 // referralDetail is what a referral's page shows, in the portal and the admin.

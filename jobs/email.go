@@ -64,6 +64,20 @@ func (w *sendEmailWorker) Work(ctx context.Context, job *river.Job[tandem.SendEm
 	return w.emails.MarkEmailSent(ctx, e.ID)
 }
 
+// clickWindowCleanupWorker deletes the click windows that have passed.
+type clickWindowCleanupWorker struct {
+	river.WorkerDefaults[tandem.ClickWindowCleanupJob]
+	clicks ClickWindows
+}
+
+func (w *clickWindowCleanupWorker) Work(ctx context.Context, job *river.Job[tandem.ClickWindowCleanupJob]) error {
+	n, err := w.clicks.PurgeClickWindows(ctx)
+	if err == nil {
+		river.RecordOutput(ctx, map[string]int{"deleted": n})
+	}
+	return err
+}
+
 // sessionCleanupWorker deletes expired sessions, links and rate-limit windows.
 type sessionCleanupWorker struct {
 	river.WorkerDefaults[tandem.SessionCleanupJob]

@@ -59,6 +59,14 @@ type Services struct {
 	Commissions tandem.CommissionService
 	// Payouts proposes scheduled batches and sends approved lines.
 	Payouts Payouts
+	// Clicks forgets the click windows that have passed.
+	Clicks ClickWindows
+}
+
+// ClickWindows are the windows in which a visitor's clicks on a link count
+// once (sqldb.ClickStore).
+type ClickWindows interface {
+	PurgeClickWindows(ctx context.Context) (int, error)
 }
 
 // Runner works the queue of one tandem instance.
@@ -117,6 +125,10 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 		river.AddWorker(workers, &commissionApprovalWorker{commissions: services.Commissions})
 	}
 	periodic := periodicJobs()
+	if services.Clicks != nil {
+		river.AddWorker(workers, &clickWindowCleanupWorker{clicks: services.Clicks})
+		periodic = append(periodic, every(time.Hour, tandem.ClickWindowCleanupJob{}))
+	}
 	if services.Payouts != nil {
 		s := &sender{payouts: services.Payouts, providers: cfg.PayoutProviders, now: cfg.Now}
 		river.AddWorker(workers, &sendPayoutWorker{sender: s})
@@ -142,16 +154,19 @@ func newRunner(db *sqldb.DB, services Services, cfg Config, extra func(*river.Wo
 	return r, nil
 }
 
+// every is the periodic job that enqueues job every interval, unique per
+// interval, and once at start.
+func every(interval time.Duration, job tandem.Job) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return job, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
+		},
+		&river.PeriodicJobOpts{ID: job.Kind(), RunOnStart: true})
+}
+
 // periodicJobs is Tandem's schedule. Each is unique per period, so a leader
 // change or a restart does not run one twice in its period.
 func periodicJobs() []*river.PeriodicJob {
-	every := func(interval time.Duration, job tandem.Job) *river.PeriodicJob {
-		return river.NewPeriodicJob(river.PeriodicInterval(interval),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return job, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
-			},
-			&river.PeriodicJobOpts{ID: job.Kind(), RunOnStart: true})
-	}
 	return []*river.PeriodicJob{
 		every(24*time.Hour, tandem.AuditRetentionJob{}),
 		every(time.Hour, tandem.SessionCleanupJob{}),

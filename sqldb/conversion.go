@@ -228,20 +228,25 @@ func (r *recorder) insert(ctx context.Context, in tandem.ConversionInput, hash s
 	if err != nil {
 		return nil, err
 	}
-	out, firstSale, err := r.attributeAndJudge(ctx, p, c, cust, in)
+	out, firstSale, eff, err := r.attributeAndJudge(ctx, p, c, cust, in)
 	if err != nil {
 		return nil, err
 	}
 	if err := tx.insertConversion(ctx, c, hash); err != nil {
 		return nil, err
 	}
-	if cust != nil {
+	if cust != nil && in.Kind != tandem.ConversionLeadQualified {
 		if err := r.updateCustomer(ctx, cust, c, firstSale); err != nil {
 			return nil, err
 		}
 	}
 	if err := r.storeCommissions(ctx, c, out); err != nil {
 		return nil, err
+	}
+	if eff != nil {
+		if err := r.writeReferrals(ctx, []*referralEffect{eff}); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -261,13 +266,14 @@ func newConversion(p *tandem.Program, in tandem.ConversionInput, now time.Time) 
 // attributeAndJudge attributes a sale, renewal or lead of the customer
 // (nil for a lead without one) and judges what it earns: c gets its
 // partner, customer and no-commission reason. It reads only. firstSale
-// reports whether c is the customer's first sale.
-func (r *recorder) attributeAndJudge(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput) (commission.Outcome, bool, error) {
+// reports whether c is the customer's first sale; the effect is what c does
+// to the referral pipeline, for the caller to write (nil for nothing).
+func (r *recorder) attributeAndJudge(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput) (commission.Outcome, bool, *referralEffect, error) {
 	if in.Kind == tandem.ConversionRenewal && cust != nil && cust.Cancelled {
-		return commission.Outcome{}, false, tandem.Invalidf("customer", "The customer's subscription was cancelled; a renewal after a cancellation is refused. Report a new sale if they subscribed again.")
+		return commission.Outcome{}, false, nil, tandem.Invalidf("customer", "The customer's subscription was cancelled; a renewal after a cancellation is refused. Report a new sale if they subscribed again.")
 	}
 	if err := r.attribute(ctx, p, c, cust, in); err != nil {
-		return commission.Outcome{}, false, err
+		return commission.Outcome{}, false, nil, err
 	}
 	firstSale := false
 	firstSaleAt := c.OccurredAt
@@ -281,12 +287,18 @@ func (r *recorder) attributeAndJudge(ctx context.Context, p *tandem.Program, c *
 			firstSaleAt = c.OccurredAt
 		}
 	}
-	out, err := r.judge(ctx, p, c, firstSale, firstSaleAt)
+	eff, err := r.referralEffect(ctx, p, c, cust, in, firstSale)
 	if err != nil {
-		return commission.Outcome{}, false, err
+		return commission.Outcome{}, false, nil, err
+	}
+	var out commission.Outcome
+	if eff != nil && eff.leadRepeated {
+		out.NoCommission = fmt.Sprintf("Referral %s was qualified before: a referral earns its lead fee once.", c.ReferralID)
+	} else if out, err = r.judge(ctx, p, c, firstSale, firstSaleAt); err != nil {
+		return commission.Outcome{}, false, nil, err
 	}
 	c.NoCommission = out.NoCommission
-	return out, firstSale, nil
+	return out, firstSale, eff, nil
 }
 
 const conversionInsert = `INSERT INTO conversions (id, program_id, kind, source, event_id, request_hash, occurred_at, received_at, amount,
@@ -361,13 +373,23 @@ func scanCustomer(programID string, scan func(...any) error) (*customerRow, erro
 }
 
 // customer finds or creates the event's customer, keyed by customerKey. A
-// lead without customer has none.
+// lead is not a customer: it only finds one that exists (whose lifetime
+// lock then attributes it), and has none otherwise.
 func (r *recorder) customer(ctx context.Context, p *tandem.Program, in tandem.ConversionInput) (*customerRow, error) {
 	key := customerKey(in)
 	if key == "" {
 		return nil, nil
 	}
 	tx := r.tx
+	if in.Kind == tandem.ConversionLeadQualified {
+		c, err := scanCustomer(p.ID, tx.QueryRowContext(ctx, customerQuery+`= $2`, p.ID, key).Scan)
+		if isNoRows(err) {
+			return nil, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("find customer: %w", err)
+		}
+		return c, nil
+	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO customers (id, program_id, external_id, email, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (program_id, external_id) DO NOTHING`,
@@ -431,7 +453,7 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 			partnerIDs = append(partnerIDs, k.PartnerID)
 		}
 	}
-	if err := r.referral(ctx, p, in, &ai, &partnerIDs); err != nil {
+	if err := r.referral(ctx, p, c, cust, in, &ai, &partnerIDs); err != nil {
 		return err
 	}
 	if err := r.partners(ctx, p.ID, partnerIDs, ai.Partners); err != nil {
@@ -439,27 +461,35 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 	}
 	res := attribution.Decide(ai)
 	c.PartnerID, c.Attribution, c.Explanation = res.PartnerID, string(res.Source), res.Explanation
+	if res.Source == attribution.SourceReferral {
+		c.ReferralID = res.ReferralID
+	}
 	return nil
 }
 
 // referral adds the referral the event names to the attribution input: it
-// must be one of the program's. Like all of attribute it must only read: in
-// a batch it runs before anything is written (see recorder.stage), so a
-// write belongs with the batch's writes (writeBatch) and the per-event path
-// (insert).
-func (r *recorder) referral(ctx context.Context, p *tandem.Program, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
-	if in.ReferralID == "" {
-		return nil
+// must be one of the program's. An event naming none, of a customer not
+// locked yet, gets the referral protecting the customer's email, if any
+// (see protectingReferral): so a sale after a lead goes to the lead's
+// partner. Like all of attribute it must only read: in a batch it runs
+// before anything is written (see recorder.stage), so a write belongs with
+// the batch's writes (writeBatch) and the per-event path (insert).
+func (r *recorder) referral(ctx context.Context, p *tandem.Program, c *tandem.Conversion, cust *customerRow, in tandem.ConversionInput, ai *attribution.Input, partnerIDs *[]string) error {
+	var ref *referralRow
+	var err error
+	switch {
+	case in.ReferralID != "":
+		if ref, err = r.referralByID(ctx, p.ID, in.ReferralID); err == nil && ref == nil {
+			return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
+		}
+	case cust == nil || cust.PartnerID == "":
+		ref, err = r.protectingReferral(ctx, p.ID, cust, in, c.OccurredAt)
 	}
-	var partnerID string
-	err := r.tx.QueryRowContext(ctx, `SELECT partner_id FROM referrals WHERE id = $1 AND program_id = $2`, in.ReferralID, p.ID).Scan(&partnerID)
-	if isNoRows(err) {
-		return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
-	} else if err != nil {
-		return fmt.Errorf("find referral: %w", err)
+	if err != nil || ref == nil {
+		return err
 	}
-	ai.Referral = &attribution.Referral{ID: in.ReferralID, PartnerID: partnerID}
-	*partnerIDs = append(*partnerIDs, partnerID)
+	ai.Referral = &attribution.Referral{ID: ref.id, PartnerID: ref.partnerID}
+	*partnerIDs = append(*partnerIDs, ref.partnerID)
 	return nil
 }
 

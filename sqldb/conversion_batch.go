@@ -27,6 +27,8 @@ type stagedConversion struct {
 	hash  string
 	c     *tandem.Conversion
 	posts []tandem.Posting
+	// referral is what the event does to the referral pipeline, if anything.
+	referral *referralEffect
 }
 
 // volumeGain is what an event adds to its partner's volumes.
@@ -147,8 +149,8 @@ func (r *recorder) recorded(ctx context.Context, evs []conversionEvent, ins []ta
 	return seen, nil
 }
 
-// prefetch reads the clicks and customers the events name, in one query
-// each (per program for customers).
+// prefetch reads the clicks, customers and referrals (by email) the events
+// name, in one query each (per program for customers and referrals).
 func (r *recorder) prefetch(ctx context.Context, ins []tandem.ConversionInput, valid []bool) error {
 	var clicks []string
 	customers := map[string][]string{}
@@ -171,7 +173,7 @@ func (r *recorder) prefetch(ctx context.Context, ins []tandem.ConversionInput, v
 			return err
 		}
 	}
-	return nil
+	return r.prefetchReferrals(ctx, ins, valid)
 }
 
 // loadCustomers reads the program's customers by key; those not stored yet
@@ -222,8 +224,11 @@ func (r *recorder) stage(ctx context.Context, i int, ev conversionEvent, in tand
 			return err
 		}
 		cust = r.customers[[2]string{p.ID, key}]
+		if in.Kind == tandem.ConversionLeadQualified && !cust.stored && !cust.touched {
+			cust = nil // a lead is not a customer (see recorder.customer)
+		}
 	}
-	out, firstSale, err := r.attributeAndJudge(ctx, p, c, cust, in)
+	out, firstSale, eff, err := r.attributeAndJudge(ctx, p, c, cust, in)
 	if err != nil {
 		return err
 	}
@@ -242,9 +247,10 @@ func (r *recorder) stage(ctx context.Context, i int, ev conversionEvent, in tand
 	if len(ks) > 0 {
 		c.Commissions = ks
 	}
-	if cust != nil {
+	if cust != nil && in.Kind != tandem.ConversionLeadQualified {
 		r.touchCustomer(cust, c, in, firstSale)
 	}
+	r.keepReferral(p.ID, eff, in.Kind == tandem.ConversionLeadQualified)
 	if c.PartnerID != "" && (c.Kind == tandem.ConversionSale || c.Kind == tandem.ConversionRenewal) && c.Currency == p.Currency {
 		r.gain(volumeGain{programID: p.ID, partnerID: c.PartnerID, at: c.OccurredAt, revenue: c.Amount})
 	}
@@ -253,7 +259,7 @@ func (r *recorder) stage(ctx context.Context, i int, ev conversionEvent, in tand
 			a[k.RuleKey] = true
 		}
 	}
-	r.batch.events = append(r.batch.events, &stagedConversion{i: i, ev: ev, hash: hash, c: c, posts: posts})
+	r.batch.events = append(r.batch.events, &stagedConversion{i: i, ev: ev, hash: hash, c: c, posts: posts, referral: eff})
 	return nil
 }
 
@@ -325,8 +331,9 @@ func (r *recorder) flush(ctx context.Context, results []tandem.ConversionResult)
 }
 
 // writeBatch writes a batch's customers, conversions, Idempotency-Keys,
-// commissions and postings. Anything already stored by someone else fails
-// it (a unique violation), and the caller undoes the lot.
+// commissions, postings and referrals. Anything already stored by someone
+// else fails it (a unique violation, or errRaced), and the caller undoes
+// the lot.
 func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	tx := r.tx
 	var newCustomers [][]any
@@ -343,7 +350,11 @@ func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	conversions := make([][]any, len(b.events))
 	var keys, commissions [][]any
 	var posts []tandem.Posting
+	var referrals []*referralEffect
 	for i, e := range b.events {
+		if e.referral != nil {
+			referrals = append(referrals, e.referral)
+		}
 		conversions[i] = conversionRow(e.c, e.hash)
 		if e.ev.key != "" {
 			keys = append(keys, []any{e.ev.key, e.hash, e.c.ID, ms(tx.now)})
@@ -369,7 +380,10 @@ func (r *recorder) writeBatch(ctx context.Context, b conversionBatch) error {
 	if err := tx.insertAll(ctx, "commission", commissionInsert, commissions); err != nil {
 		return err
 	}
-	return tx.postAll(ctx, posts)
+	if err := tx.postAll(ctx, posts); err != nil {
+		return err
+	}
+	return r.writeReferrals(ctx, referrals)
 }
 
 // insertAll inserts rows that must all be new: a row already stored fails

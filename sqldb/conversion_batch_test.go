@@ -117,6 +117,9 @@ func batchEvents(seed uint64, n int, now time.Time) []tandem.ConversionInput {
 			sales = append(sales, in.EventID)
 		case op < 12:
 			in.Kind, in.Amount = tandem.ConversionLeadQualified, 0
+			if r.IntN(2) == 0 { // the email of a buyer, or of another lead: one referral, one lead fee
+				in.CustomerEmail = fmt.Sprintf("buyer%d@example.com", r.IntN(8))
+			}
 			if r.IntN(2) == 0 {
 				in.ClickID = "A"
 			} else {
@@ -148,8 +151,9 @@ func (w *batchWorld) outcome(res tandem.ConversionResult) string {
 		return "error " + tandem.ErrorCode(res.Err) + ": " + res.Err.Error()
 	}
 	c := res.Conversion
-	s := fmt.Sprintf("%s replayed=%v partner=%s by %s (%s) amount=%d refunded=%d customer=%v %q", c.Kind, res.Replayed, w.names[c.PartnerID],
-		c.Attribution, publicID.ReplaceAllString(c.Explanation, "ID"), c.Amount, c.Refunded, c.CustomerID != "", c.NoCommission)
+	s := fmt.Sprintf("%s replayed=%v partner=%s by %s (%s) amount=%d refunded=%d customer=%v referral=%v %q", c.Kind, res.Replayed, w.names[c.PartnerID],
+		c.Attribution, publicID.ReplaceAllString(c.Explanation, "ID"), c.Amount, c.Refunded, c.CustomerID != "", c.ReferralID != "",
+		publicID.ReplaceAllString(c.NoCommission, "ID"))
 	var ks []string
 	for _, k := range c.Commissions {
 		ks = append(ks, fmt.Sprintf("[%s %s %d %s %s %q]", k.RuleKey, k.Kind, k.Amount, k.Status, k.BlockedBy, k.Explanation))
@@ -194,7 +198,18 @@ func (w *batchWorld) state(t *testing.T) string {
 			total, reversed = total+k.Amount, reversed+k.Reversed
 		}
 		lines = append(lines, fmt.Sprintf("%s: balances %+v, %d commissions of %d, %d reversed", name, bs, len(ks), total, reversed))
+		rs, err := sqldb.NewReferralService(w.db).FindReferrals(ctx, tandem.ReferralFilter{PartnerID: w.partner[name], Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refs []string
+		for _, r := range rs {
+			refs = append(refs, fmt.Sprintf("%s %s %q customer=%v link=%v", r.Source, r.Status, r.Email, r.CustomerID != "", r.LinkID != ""))
+		}
+		slices.Sort(refs)
+		lines = append(lines, fmt.Sprintf("%s: %d referrals: %s", name, len(refs), strings.Join(refs, "; ")))
 	}
+	lines = append(lines, fmt.Sprintf("customers: %d", resCount(t, w.db, "customers")))
 	for i := range lines {
 		lines[i] = publicID.ReplaceAllString(lines[i], "ID")
 	}

@@ -37,6 +37,7 @@ type recorder struct {
 	customers map[[2]string]*customerRow
 	volumesOf map[[2]string]map[commission.Window]commission.Volume
 	awarded   map[[2]string]map[string]bool
+	refs      referralCache
 	batch     conversionBatch
 }
 
@@ -48,14 +49,15 @@ func newRecorder(tx *Tx) *recorder {
 	return r
 }
 
-// forget drops what the recorder keeps of customers, volumes and
-// milestones: the next event reads them again. Called after every write
+// forget drops what the recorder keeps of customers, volumes, milestones
+// and referrals: the next event reads them again. Called after every write
 // outside a batch (refunds, cancellations, the per-event fallback) and
 // after a batch is written or abandoned.
 func (r *recorder) forget() {
 	r.customers = map[[2]string]*customerRow{}
 	r.volumesOf = map[[2]string]map[commission.Window]commission.Volume{}
 	r.awarded = map[[2]string]map[string]bool{}
+	r.refs = newReferralCache()
 	r.batch = conversionBatch{}
 }
 

@@ -1,4 +1,4 @@
 package sqldb
 
-// ClickNearQuery exposes the uniqueness query to the tests of sqldb_test.
-var ClickNearQuery = clickNearQuery
+// ClickWindowsQuery exposes the read of click windows to the tests of sqldb_test.
+var ClickWindowsQuery = clickWindowsQuery

@@ -30,10 +30,10 @@ func (s *ReferralService) CreateReferral(ctx context.Context, in tandem.Referral
 
 // createReferral validates a new referral, checks its conflicts and stores
 // it with its first history row, an audit entry and the partner's email.
-// It is the one way referrals are made: the lead form, the portal, the API,
-// and the conversion engine for a first conversion without a referral
-// (source tandem.ReferralFromConversion, where the email may be empty and
-// any membership, not only an approved one, will do).
+// It is how the lead form, the portal and the API make referrals; the
+// conversion engine makes its own (source tandem.ReferralFromConversion,
+// without conflict judging: see writeReferrals), so that source is refused
+// here.
 //
 // Conflicts are judged under a lock on the program's row, taken before
 // anything is read, so two partners registering the same email at the same
@@ -47,6 +47,9 @@ func (tx *Tx) createReferral(ctx context.Context, in tandem.ReferralInput) (*tan
 	r, err := tandem.NewReferral(program, in)
 	if err != nil {
 		return nil, err
+	}
+	if r.Source == tandem.ReferralFromConversion {
+		return nil, tandem.Invalidf("source", "A referral from a conversion is made by the sale or lead that brings it.")
 	}
 	if err := tx.checkReferrer(ctx, program, r); err != nil {
 		return nil, err
@@ -86,10 +89,9 @@ func (tx *Tx) createReferral(ctx context.Context, in tandem.ReferralInput) (*tan
 	return r, nil
 }
 
-// checkReferrer checks that the partner may receive the referral: a member
-// of the program (else ENOTFOUND); for every source but a conversion, an
-// approved one (else EFORBIDDEN) of an active program; and the link, if
-// any, is the partner's in the program.
+// checkReferrer checks that the partner may receive the referral: an
+// approved member (else ENOTFOUND or EFORBIDDEN) of an active program; and
+// the link, if any, is the partner's in the program.
 func (tx *Tx) checkReferrer(ctx context.Context, program *tandem.Program, r *tandem.Referral) error {
 	ms, err := findMemberships(ctx, tx, tandem.MembershipFilter{ProgramID: program.ID, PartnerID: r.PartnerID, Limit: 1})
 	if err != nil {
@@ -98,13 +100,11 @@ func (tx *Tx) checkReferrer(ctx context.Context, program *tandem.Program, r *tan
 	if len(ms) == 0 {
 		return &tandem.Error{Code: tandem.ENOTFOUND, Field: "partner_id", Message: "This partner is not in the program."}
 	}
-	if r.Source != tandem.ReferralFromConversion {
-		if ms[0].Status != tandem.MembershipApproved {
-			return &tandem.Error{Code: tandem.EFORBIDDEN, Field: "partner_id", Message: fmt.Sprintf("Referrals open once the membership of %s is approved; it is %s.", program.Name, ms[0].Status)}
-		}
-		if program.Status != tandem.ProgramActive {
-			return tandem.Invalidf("program_id", "Program %q is archived and takes no new referrals.", program.Name)
-		}
+	if ms[0].Status != tandem.MembershipApproved {
+		return &tandem.Error{Code: tandem.EFORBIDDEN, Field: "partner_id", Message: fmt.Sprintf("Referrals open once the membership of %s is approved; it is %s.", program.Name, ms[0].Status)}
+	}
+	if program.Status != tandem.ProgramActive {
+		return tandem.Invalidf("program_id", "Program %q is archived and takes no new referrals.", program.Name)
 	}
 	if r.LinkID != "" {
 		if _, err := findLink(ctx, tx, tandem.LinkFilter{ID: r.LinkID, ProgramID: program.ID, PartnerID: r.PartnerID, IncludeArchived: true, Limit: 1}); err != nil {
@@ -193,13 +193,18 @@ type referralChange struct {
 	// was attributed to and when it happened.
 	CustomerID string
 	At         time.Time
+	// byConversion: the move is a conversion's doing (see writeReferrals),
+	// so the move to qualified records no lead_qualified conversion.
+	byConversion bool
 }
 
 // changeReferralStatus is the one place a referral's status changes: it
 // checks the transition and the reason, updates the row only if its status
 // is still the one read (else ECONFLICT), and writes the history row, the
-// audit entry and the partner's email. It is where the move to qualified
-// can be hooked (a lead_qualified conversion).
+// audit entry and the partner's email. A move to qualified that no
+// conversion made records the referral's lead_qualified conversion
+// (recordReferralLead), so the plan's lead fee is earned in the same
+// transaction, once per referral.
 func (tx *Tx) changeReferralStatus(ctx context.Context, id string, ch referralChange) (*tandem.Referral, error) {
 	r, err := findReferral(ctx, tx, tandem.ReferralFilter{ID: id, Limit: 1})
 	if err != nil {
@@ -251,6 +256,11 @@ func (tx *Tx) changeReferralStatus(ctx context.Context, id string, ch referralCh
 	if err := tx.audit(ctx, "referral.status", r.ID, map[string]string{"from": string(from), "to": string(r.Status), "reason": r.Reason, "customer_id": r.CustomerID}); err != nil {
 		return nil, err
 	}
+	if ch.To == tandem.ReferralQualified && !ch.byConversion {
+		if err := tx.recordReferralLead(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	program, err := findProgramByID(ctx, tx, r.ProgramID)
 	if err != nil {
 		return nil, err
@@ -258,29 +268,8 @@ func (tx *Tx) changeReferralStatus(ctx context.Context, id string, ch referralCh
 	return r, tx.emailReferral(ctx, program, r, "referral_status")
 }
 
-// markReferralCustomer records that a sale to the customer was attributed
-// to the referral: new or qualified → customer, with the customer and the
-// time of the sale. For the conversion engine, inside its transaction. A
-// referral already the customer's is left as it is; any other status (or
-// another customer) is EINVALID / ECONFLICT and should not stop the sale
-// from being recorded.
-func (tx *Tx) markReferralCustomer(ctx context.Context, referralID, customerID string, at time.Time) error {
-	r, err := findReferral(ctx, tx, tandem.ReferralFilter{ID: referralID, Limit: 1})
-	if err != nil {
-		return err
-	}
-	if r.Status == tandem.ReferralCustomer {
-		if r.CustomerID == customerID {
-			return nil
-		}
-		return tandem.Errorf(tandem.ECONFLICT, "The referral is already another customer's.")
-	}
-	_, err = tx.changeReferralStatus(ctx, referralID, referralChange{To: tandem.ReferralCustomer, CustomerID: customerID, At: at})
-	return err
-}
-
 // ChangeReferralStatus moves a referral along the pipeline. A referral
-// becomes a customer only through a sale (markReferralCustomer).
+// becomes a customer only through a sale (see writeReferrals).
 func (s *ReferralService) ChangeReferralStatus(ctx context.Context, id string, to tandem.ReferralStatus, reason string) (*tandem.Referral, error) {
 	if to == tandem.ReferralCustomer {
 		return nil, tandem.Invalidf("status", "A referral becomes a customer when a sale is attributed to it.")

@@ -144,10 +144,10 @@ func TestCreateReferralRefusals(t *testing.T) {
 		if n := resCount(t, db, "referrals") + resCount(t, db, "referral_events"); n != 0 {
 			t.Errorf("%d rows written by refused referrals", n)
 		}
-		// A conversion may create a referral without an email, for any member.
-		r, err := f.referrals.CreateReferral(f.ctx, tandem.ReferralInput{ProgramID: f.program.ID, PartnerID: f.pending.ID, Source: tandem.ReferralFromConversion})
-		if err != nil || r.Email != "" || r.Status != tandem.ReferralNew {
-			t.Errorf("implicit referral = %+v, %v", r, err)
+		// Only the conversion engine makes referrals from conversions.
+		if _, err := f.referrals.CreateReferral(f.ctx, tandem.ReferralInput{ProgramID: f.program.ID, PartnerID: f.a.ID,
+			Source: tandem.ReferralFromConversion, Email: "x@buyer.example"}); tandem.ErrorCode(err) != tandem.EINVALID || tandem.ErrorField(err) != "source" {
+			t.Errorf("a referral from a conversion by hand: %v", err)
 		}
 	})
 }
@@ -225,16 +225,18 @@ func TestReferralStatusChanges(t *testing.T) {
 		if _, err := f.referrals.ChangeReferralStatus(ctx, r.ID, tandem.ReferralNew, ""); tandem.ErrorCode(err) != tandem.EINVALID {
 			t.Errorf("qualified → new: %v", err)
 		}
+		// A sale naming the referral makes it a customer; its replay changes nothing.
 		sale := f.now.Add(-time.Minute)
-		resExec(t, db, `INSERT INTO customers (id, program_id, external_id, email, created_at) VALUES ('cus_2', $1, 'ext-2', 'lead@buyer.example', 0)`, f.program.ID)
-		if err := f.referrals.MarkReferralCustomer(f.ctx, r.ID, "cus_2", sale); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.referrals.MarkReferralCustomer(f.ctx, r.ID, "cus_2", sale); err != nil {
-			t.Errorf("marking the same customer again: %v", err)
+		conv := sqldb.NewConversionService(db)
+		in := tandem.ConversionInput{ProgramID: f.program.ID, Kind: tandem.ConversionSale, EventID: "sale-2", CustomerID: "ext-2",
+			ReferralID: r.ID, Amount: 9900, Currency: "EUR", OccurredAt: sale}
+		for range 2 {
+			if res, err := conv.RecordConversion(f.ctx, in, ""); err != nil || res.Conversion.Attribution != "referral" {
+				t.Fatalf("sale: %+v %v", res.Conversion, err)
+			}
 		}
 		won, err := f.referrals.FindReferralByID(f.ctx, r.ID)
-		if err != nil || won.Status != tandem.ReferralCustomer || won.CustomerID != "cus_2" || !won.ConvertedAt.Equal(sale) || won.QualifiedAt.IsZero() {
+		if err != nil || won.Status != tandem.ReferralCustomer || !tandem.HasPrefix(won.CustomerID, tandem.PrefixCustomer) || !won.ConvertedAt.Equal(sale) || won.QualifiedAt.IsZero() {
 			t.Fatalf("won = %+v %v", won, err)
 		}
 		if _, err := f.referrals.ChangeReferralStatus(ctx, r.ID, tandem.ReferralLost, "Gone"); tandem.ErrorCode(err) != tandem.EINVALID {

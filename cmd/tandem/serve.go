@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	stripeKey := fs.String("stripe-secret-key", "", "Stripe secret key for paying partners by Stripe Connect transfers; without one, Stripe Connect lines wait unsent")
 	stripeURL := fs.String("stripe-api-url", "", "Stripe API URL (default Stripe's; stripe-mock in tests)")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long to wait for requests and jobs to finish on SIGTERM")
+	commitDelay := fs.Duration("click-commit-delay", time.Millisecond, "how long a click commit waits for more concurrent clicks to share it (0: none)")
 	floodRate := fs.Float64("click-flood-rate", 5, "clicks per second one visitor network (IPv4 /24, IPv6 /64) may record after its burst")
 	floodBurst := fs.Int("click-flood-burst", 60, "clicks one visitor network may record at once")
 	pprofAddr := fs.String("pprof", "", "debug: serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060; keep it private")
@@ -112,7 +114,8 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if read != write {
 		reg.MustRegister(collectors.NewDBStatsCollector(read, "read"))
 	}
-	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts}, jobs.Config{
+	clickStore := sqldb.NewClickStore(db)
+	runner, err := jobs.New(db, jobs.Services{Audit: services.audit, Emails: services.emails, Accounts: services.accounts, Invitations: services.invitations, Commissions: services.commissions, Payouts: services.payouts, Clicks: clickStore}, jobs.Config{
 		AuditRetention: time.Duration(*retentionDays) * 24 * time.Hour,
 		Logger:         logger,
 		Registerer:     reg,
@@ -127,12 +130,11 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// Clicks: started before serving; closed after the server has finished
 	// its requests (so every redirect in flight commits) and before the
 	// database closes (the defer runs before db.Close's).
-	clickStore := sqldb.NewClickStore(db)
 	secret, err := clickStore.VisitorSecret(ctx)
 	if err != nil {
 		return err
 	}
-	clickWriter := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: logger})
+	clickWriter := clicks.NewWriter(clickStore, secret, clicks.Options{Logger: logger, CommitDelay: cmp.Or(*commitDelay, -1)})
 	defer clickWriter.Close(context.Background())
 	server, err := tandemhttp.NewServer(tandemhttp.Config{DB: db, Logger: logger, Registry: reg, BaseURL: *baseURL,
 		Flood: tandemhttp.FloodLimit{PerSecond: *floodRate, Burst: *floodBurst},
