@@ -46,7 +46,11 @@ func (s ReferralStatus) CanMoveTo(to ReferralStatus) bool {
 
 // NeedsReason reports whether moving to s must say why: the partner is
 // told why a referral was turned down.
-func (s ReferralStatus) NeedsReason() bool {
+func (s ReferralStatus) NeedsReason() bool { return s.TurnedDown() }
+
+// TurnedDown reports whether s ends a referral without a sale: rejected,
+// lost or duplicate. Such a referral earns no lead fee.
+func (s ReferralStatus) TurnedDown() bool {
 	return s == ReferralRejected || s == ReferralLost || s == ReferralDuplicate
 }
 

@@ -292,8 +292,8 @@ func (r *recorder) attributeAndJudge(ctx context.Context, p *tandem.Program, c *
 		return commission.Outcome{}, false, nil, err
 	}
 	var out commission.Outcome
-	if eff != nil && eff.leadRepeated {
-		out.NoCommission = fmt.Sprintf("Referral %s was qualified before: a referral earns its lead fee once.", c.ReferralID)
+	if eff != nil && eff.noFee != "" {
+		out.NoCommission = eff.noFee
 	} else if out, err = r.judge(ctx, p, c, firstSale, firstSaleAt); err != nil {
 		return commission.Outcome{}, false, nil, err
 	}

@@ -183,9 +183,9 @@ type referralEffect struct {
 	// customerID and at: for the move to customer.
 	customerID string
 	at         time.Time
-	// leadRepeated: the event is a lead of a referral whose lead fee is
-	// already earned; it earns nothing.
-	leadRepeated bool
+	// noFee: why the event, a lead of a referral whose lead fee is already
+	// earned or which was turned down, earns nothing.
+	noFee string
 }
 
 // referralEffect decides what an attributed sale or lead does to the
@@ -215,13 +215,16 @@ func (r *recorder) referralEffect(ctx context.Context, p *tandem.Program, c *tan
 	}
 	if c.Kind == tandem.ConversionLeadQualified {
 		c.ReferralID = ref.id
-		if ref.hasLead {
-			return &referralEffect{leadRepeated: true}, nil
+		switch {
+		case ref.hasLead:
+			return &referralEffect{noFee: fmt.Sprintf("Referral %s was qualified before: a referral earns its lead fee once.", ref.id)}, nil
+		case ref.status.TurnedDown():
+			return &referralEffect{noFee: fmt.Sprintf("Referral %s is %s: it earns no lead fee.", ref.id, ref.status)}, nil
 		}
 		if ref.status.CanMoveTo(tandem.ReferralQualified) {
 			return &referralEffect{ref: ref, to: tandem.ReferralQualified}, nil
 		}
-		return &referralEffect{ref: ref}, nil // earns, stays where it is
+		return &referralEffect{ref: ref}, nil // a customer's: earns, stays where it is
 	}
 	if cust != nil && ref.status.CanMoveTo(tandem.ReferralCustomer) {
 		return &referralEffect{ref: ref, to: tandem.ReferralCustomer, customerID: cust.ID, at: c.OccurredAt}, nil

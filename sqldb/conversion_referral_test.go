@@ -247,6 +247,16 @@ func TestQualifiedReferralEarnsLeadFeeOnce(t *testing.T) {
 		if h := history(t, db, b.ID); len(h) != 5 || h[1] != "new→qualified" {
 			t.Errorf("history of b: %v", h)
 		}
+
+		// A turned-down referral earns no lead fee and stays as it is.
+		c := register("c@corp.example")
+		move(c.ID, tandem.ReferralRejected, "Not a fit.")
+		rejected := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionLeadQualified, EventID: "crm_c", ReferralID: c.ID}).Conversion
+		got, err = refs.FindReferralByID(ctx, c.ID)
+		if err != nil || got.Status != tandem.ReferralRejected || len(rejected.Commissions) != 0 ||
+			rejected.NoCommission != "Referral "+c.ID+" is rejected: it earns no lead fee." || f.leadFees(t) != 2 {
+			t.Errorf("a lead event of a rejected referral: %+v %v; commissions %+v (%q)", got, err, rejected.Commissions, rejected.NoCommission)
+		}
 		f.verify(t)
 	})
 }
