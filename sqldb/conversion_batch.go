@@ -250,7 +250,7 @@ func (r *recorder) stage(ctx context.Context, i int, ev conversionEvent, in tand
 	if cust != nil && in.Kind != tandem.ConversionLeadQualified {
 		r.touchCustomer(cust, c, in, firstSale)
 	}
-	r.keepReferral(p.ID, eff, in.Kind == tandem.ConversionLeadQualified)
+	r.keepReferral(p.ID, eff, in.Kind == tandem.ConversionLeadQualified && c.NoCommission == "") // a lead that earned: as hasLead reads it
 	if c.PartnerID != "" && (c.Kind == tandem.ConversionSale || c.Kind == tandem.ConversionRenewal) && c.Currency == p.Currency {
 		r.gain(volumeGain{programID: p.ID, partnerID: c.PartnerID, at: c.OccurredAt, revenue: c.Amount})
 	}

@@ -27,8 +27,10 @@ type referralRow struct {
 	id, partnerID, email, customerID string
 	status                           tandem.ReferralStatus
 	createdAt, protectedUntil        time.Time
-	// hasLead: a lead_qualified conversion names the referral; its lead
-	// fee is earned.
+	// hasLead: a lead_qualified conversion names the referral and earned
+	// (no no-commission reason): its lead fee is earned. A lead event
+	// that earned nothing (the referral was turned down then) does not
+	// count: reopened and qualified, the referral earns its fee.
 	hasLead bool
 }
 
@@ -45,7 +47,7 @@ func newReferralCache() referralCache {
 
 const referralRowQuery = `SELECT r.id, r.program_id, r.partner_id, r.email, COALESCE(r.customer_id, ''), r.status, r.created_at, r.protected_until,
 	EXISTS (SELECT 1 FROM conversions v WHERE v.program_id = r.program_id AND v.referral_id = r.id AND v.referral_id <> ''
-		AND v.kind = 'lead_qualified')
+		AND v.kind = 'lead_qualified' AND v.no_commission_reason = '')
 	FROM referrals r WHERE r.program_id = $1 AND `
 
 // loadReferrals reads the program's referrals by ID or by email (column

@@ -257,6 +257,13 @@ func TestQualifiedReferralEarnsLeadFeeOnce(t *testing.T) {
 			rejected.NoCommission != "Referral "+c.ID+" is rejected: it earns no lead fee." || f.leadFees(t) != 2 {
 			t.Errorf("a lead event of a rejected referral: %+v %v; commissions %+v (%q)", got, err, rejected.Commissions, rejected.NoCommission)
 		}
+		// Reopened and qualified, it earns its fee: the event that earned
+		// nothing does not count as its lead.
+		move(c.ID, tandem.ReferralNew, "Second look.")
+		move(c.ID, tandem.ReferralQualified, "")
+		if n := conversionsOf(c.ID); n != 2 || f.leadFees(t) != 3 {
+			t.Errorf("%d lead conversions of c, %d lead fees; want 2 and 3", n, f.leadFees(t))
+		}
 		f.verify(t)
 	})
 }
