@@ -25,8 +25,11 @@ import (
 // referralRow is a referral as the recorder needs it.
 type referralRow struct {
 	id, partnerID, email, customerID string
-	status                           tandem.ReferralStatus
-	createdAt, protectedUntil        time.Time
+	// duplicateOf: the other partner's referral this one duplicates
+	// (first registration wins), for a duplicate of one.
+	duplicateOf               string
+	status                    tandem.ReferralStatus
+	createdAt, protectedUntil time.Time
 	// hasLead: a lead_qualified conversion names the referral and earned
 	// (no no-commission reason): its lead fee is earned. A lead event
 	// that earned nothing (the referral was turned down then) does not
@@ -45,7 +48,9 @@ func newReferralCache() referralCache {
 	return referralCache{byID: map[string]*referralRow{}, byEmail: map[[2]string][]*referralRow{}}
 }
 
-const referralRowQuery = `SELECT r.id, r.program_id, r.partner_id, r.email, COALESCE(r.customer_id, ''), r.status, r.created_at, r.protected_until,
+const referralRowQuery = `SELECT r.id, r.program_id, r.partner_id, r.email, COALESCE(r.customer_id, ''),
+	CASE WHEN r.status = 'duplicate' AND r.conflict = 'protected_by_other' THEN r.conflict_with_id ELSE '' END,
+	r.status, r.created_at, r.protected_until,
 	EXISTS (SELECT 1 FROM conversions v WHERE v.program_id = r.program_id AND v.referral_id = r.id AND v.referral_id <> ''
 		AND v.kind = 'lead_qualified' AND v.no_commission_reason = '')
 	FROM referrals r WHERE r.program_id = $1 AND `
@@ -76,7 +81,7 @@ func (r *recorder) loadReferrals(ctx context.Context, programID, column string, 
 	for rows.Next() {
 		var ref referralRow
 		var program string
-		if err := rows.Scan(&ref.id, &program, &ref.partnerID, &ref.email, &ref.customerID, &ref.status, timeCol(&ref.createdAt),
+		if err := rows.Scan(&ref.id, &program, &ref.partnerID, &ref.email, &ref.customerID, &ref.duplicateOf, &ref.status, timeCol(&ref.createdAt),
 			timeCol(&ref.protectedUntil), &ref.hasLead); err != nil {
 			return fmt.Errorf("find referrals: %w", err)
 		}

@@ -187,6 +187,40 @@ func TestLeadIsNotACustomer(t *testing.T) {
 	})
 }
 
+// An event naming a duplicate referral is the original's: first
+// registration wins, for the sale and for the pipeline.
+func TestEventNamingADuplicateIsTheOriginals(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db, leadRules...)
+		resExec(t, db, `UPDATE programs SET protection_days = 30`)
+		refs := sqldb.NewReferralService(db)
+		original, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: f.partner,
+			Source: tandem.ReferralFromPartner, Email: "buyer@corp.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := resMember(t, db, f.prog.ID, "other@partner.example", tandem.MembershipApproved, "")
+		dup, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: other.ID,
+			Source: tandem.ReferralFromPartner, Email: "buyer@corp.example"})
+		if err != nil || dup.Status != tandem.ReferralDuplicate || dup.ConflictWithID != original.ID {
+			t.Fatalf("the second registration = %+v %v", dup, err)
+		}
+		sale := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "in_dup", CustomerID: "ext_1",
+			ReferralID: dup.ID, Amount: 10000, Currency: "USD"}).Conversion
+		won, err := refs.FindReferralByID(ctx, original.ID)
+		if err != nil || sale.PartnerID != f.partner || sale.ReferralID != original.ID || sale.Attribution != "referral" ||
+			len(sale.Commissions) != 1 || won.Status != tandem.ReferralCustomer || won.CustomerID != sale.CustomerID {
+			t.Errorf("a sale naming the duplicate = %+v; original %+v %v", sale, won, err)
+		}
+		if got, err := refs.FindReferralByID(ctx, dup.ID); err != nil || got.Status != tandem.ReferralDuplicate {
+			t.Errorf("the duplicate after the sale = %+v %v", got, err)
+		}
+		f.verify(t)
+	})
+}
+
 // TestQualifiedReferralEarnsLeadFeeOnce: qualifying a referral records its
 // lead_qualified conversion with the lead fee; an API lead event naming it
 // afterwards earns nothing. The other order: an event naming a new referral
