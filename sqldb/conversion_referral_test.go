@@ -3,6 +3,8 @@ package sqldb_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -299,5 +301,80 @@ func TestQualifiedReferralEarnsLeadFeeOnce(t *testing.T) {
 			t.Errorf("%d lead conversions of c, %d lead fees; want 2 and 3", n, f.leadFees(t))
 		}
 		f.verify(t)
+	})
+}
+
+// A referral earns its lead fee once when a manager qualifies it while an
+// event names it, or when two events name it at once: on PostgreSQL the
+// second transaction reads whether the fee is earned only after the first
+// has committed. The event always succeeds; the manager may be told the
+// referral changed meanwhile.
+func TestLeadFeeOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db, leadRules...)
+		refs := sqldb.NewReferralService(db)
+		for _, manager := range []bool{true, false} {
+			for i := range 15 {
+				r, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: f.partner,
+					Source: tandem.ReferralFromPartner, Email: fmt.Sprintf("lead%d-%v@corp.example", i, manager)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				errs := make(chan error, 2)
+				var wg sync.WaitGroup
+				for j := range 2 {
+					wg.Go(func() {
+						if manager && j == 1 {
+							if _, err := refs.ChangeReferralStatus(ctx, r.ID, tandem.ReferralQualified, ""); tandem.ErrorCode(err) != tandem.ECONFLICT {
+								errs <- err
+							}
+							return
+						}
+						_, err := f.conv.RecordConversion(ctx, tandem.ConversionInput{ProgramID: f.prog.ID, Kind: tandem.ConversionLeadQualified,
+							EventID: fmt.Sprintf("crm_%s_%d", r.ID, j), ReferralID: r.ID}, "")
+						errs <- err
+					})
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatalf("referral %d (manager %v): %v", i, manager, err)
+					}
+				}
+				var n int
+				resQuery(t, db, `SELECT COUNT(*) FROM conversions WHERE referral_id = $1 AND kind = 'lead_qualified' AND no_commission_reason = ''`, []any{r.ID}, &n)
+				if n != 1 {
+					t.Fatalf("referral %d (manager %v): %d lead conversions earned; want 1", i, manager, n)
+				}
+			}
+		}
+		if got := f.leadFees(t); got != 30 {
+			t.Errorf("%d lead fees for 30 referrals", got)
+		}
+		f.verify(t)
+	})
+}
+
+// The emails a partner gets about a referral a conversion made carry the
+// buyer's email masked, as the portal shows it.
+func TestReferralEmailsMaskBuyers(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMoneyFixture(t, db, leadRules...)
+		resExec(t, db, `INSERT INTO partner_users (id, partner_id, email, created_at, updated_at) VALUES ('pu_1', $1, 'partner@p.example', 0, 0)`, f.partner)
+		resExec(t, db, `UPDATE programs SET protection_days = 90`)
+		f.record(t, tandem.ConversionInput{Kind: tandem.ConversionLeadQualified, EventID: "l1", CustomerEmail: "jane.secret@buyer.example", ClickID: f.click})
+		*f.now = f.now.Add(time.Hour)
+		f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "s1", CustomerID: "c1", CustomerEmail: "jane.secret@buyer.example",
+			Amount: 1000, Currency: "USD"}) // moves the lead's referral to customer: the partner is emailed
+		var all, full, masked int
+		resQuery(t, db, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN data LIKE '%jane.secret@buyer.example%' THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN data LIKE '%j•••@buyer.example%' THEN 1 ELSE 0 END), 0) FROM emails WHERE to_address = 'partner@p.example'`, nil, &all, &full, &masked)
+		if all == 0 || full != 0 || masked != all {
+			t.Errorf("partner emails: %d, %d with the buyer's full address, %d masked", all, full, masked)
+		}
 	})
 }

@@ -295,6 +295,6 @@ func (tx *Tx) addReferralEvent(ctx context.Context, referralID string, seq int, 
 
 // emailReferral tells the partner's portal users about their referral.
 func (tx *Tx) emailReferral(ctx context.Context, program *tandem.Program, r *tandem.Referral, template string) error {
-	return tx.emailPartner(ctx, r.PartnerID, template, emailData{ProgramName: program.Name, Referral: r.Title(),
+	return tx.emailPartner(ctx, r.PartnerID, template, emailData{ProgramName: program.Name, Referral: r.PartnerTitle(),
 		Status: string(r.Status), Reason: r.Reason, LinkPath: "/portal/referrals/" + r.ID})
 }
