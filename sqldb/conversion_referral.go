@@ -344,14 +344,23 @@ func (r *recorder) writeReferrals(ctx context.Context, effs []*referralEffect) e
 // recordReferralLead records the lead_qualified conversion of a referral a
 // manager (or the API) qualified, through the engine in tx, so that its
 // lead fee and postings are written with the move. A referral whose lead
-// fee is earned already (an event named it) gets nothing new.
+// fee is earned already (an event named it), or which was qualified before
+// (its conversion exists, earning or not: reopened and qualified again),
+// gets nothing new.
 func (tx *Tx) recordReferralLead(ctx context.Context, ref *tandem.Referral) error {
 	rec := newRecorder(tx)
 	row, err := rec.referralByID(ctx, ref.ProgramID, ref.ID)
 	if err != nil || row == nil || row.hasLead {
 		return err
 	}
+	eventID := "referral_qualified:" + ref.ID
+	var before int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversions WHERE program_id = $1 AND event_id = $2`, ref.ProgramID, eventID).Scan(&before); err != nil {
+		return fmt.Errorf("find the referral's lead: %w", err)
+	} else if before > 0 {
+		return nil
+	}
 	res := rec.recordOne(ctx, tandem.ConversionInput{ProgramID: ref.ProgramID, Kind: tandem.ConversionLeadQualified,
-		Source: tandem.SourceManual, EventID: "referral_qualified:" + ref.ID, ReferralID: ref.ID, OccurredAt: tx.now}, "", 0)
+		Source: tandem.SourceManual, EventID: eventID, ReferralID: ref.ID, OccurredAt: tx.now}, "", 0)
 	return res.Err
 }

@@ -304,11 +304,40 @@ func TestQualifiedReferralEarnsLeadFeeOnce(t *testing.T) {
 	})
 }
 
+// A referral qualified, turned down, reopened and qualified again under a
+// plan without a lead fee moves each time; its one lead conversion stays.
+func TestRequalifyWithoutLeadFee(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db) // sales only: no lead fee
+		refs := sqldb.NewReferralService(db)
+		r, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: f.partner, Source: tandem.ReferralFromPartner, Email: "x@corp.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []struct {
+			to     tandem.ReferralStatus
+			reason string
+		}{{tandem.ReferralQualified, ""}, {tandem.ReferralRejected, "No budget."}, {tandem.ReferralNew, ""}, {tandem.ReferralQualified, ""}} {
+			*f.now = f.now.Add(time.Hour)
+			if _, err := refs.ChangeReferralStatus(ctx, r.ID, step.to, step.reason); err != nil {
+				t.Fatalf("to %s: %v", step.to, err)
+			}
+		}
+		var n int
+		resQuery(t, db, `SELECT COUNT(*) FROM conversions WHERE referral_id = $1 AND kind = 'lead_qualified'`, []any{r.ID}, &n)
+		if n != 1 || f.leadFees(t) != 0 {
+			t.Errorf("%d lead conversions, %d lead fees; want 1 and 0", n, f.leadFees(t))
+		}
+	})
+}
+
 // A referral earns its lead fee once when a manager qualifies it while an
 // event names it, or when two events name it at once: on PostgreSQL the
 // second transaction reads whether the fee is earned only after the first
 // has committed. The event always succeeds; the manager may be told the
-// referral changed meanwhile.
+// referral changed meanwhile or is qualified already.
 func TestLeadFeeOnceUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
@@ -327,7 +356,9 @@ func TestLeadFeeOnceUnderConcurrency(t *testing.T) {
 				for j := range 2 {
 					wg.Go(func() {
 						if manager && j == 1 {
-							if _, err := refs.ChangeReferralStatus(ctx, r.ID, tandem.ReferralQualified, ""); tandem.ErrorCode(err) != tandem.ECONFLICT {
+							// Qualified by the event first: the manager is told so.
+							_, err := refs.ChangeReferralStatus(ctx, r.ID, tandem.ReferralQualified, "")
+							if code := tandem.ErrorCode(err); code != tandem.ECONFLICT && code != tandem.EINVALID {
 								errs <- err
 							}
 							return
