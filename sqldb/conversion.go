@@ -469,7 +469,9 @@ func (r *recorder) attribute(ctx context.Context, p *tandem.Program, c *tandem.C
 
 // referral adds the referral the event names to the attribution input: it
 // must be one of the program's; a duplicate of another partner's referral
-// stands for that referral (first registration wins). An event naming none, of a customer not
+// stands for that referral while it holds the email (first registration
+// wins), and for itself once that one was turned down or its protection
+// ended. An event naming none, of a customer not
 // locked yet, gets the referral protecting the customer's email, if any
 // (see protectingReferral): so a sale after a lead goes to the lead's
 // partner. Like all of attribute it must only read: in a batch it runs
@@ -483,9 +485,9 @@ func (r *recorder) referral(ctx context.Context, p *tandem.Program, c *tandem.Co
 		if ref, err = r.referralByID(ctx, p.ID, in.ReferralID); err == nil && ref == nil {
 			return tandem.Invalidf("referral_id", "No referral %q in this program.", in.ReferralID)
 		}
-		if err == nil && ref.duplicateOf != "" { // first registration wins: the event is the original's
+		if err == nil && ref.duplicateOf != "" { // first registration wins: the event is the original's while it holds the email
 			var original *referralRow
-			if original, err = r.referralByID(ctx, p.ID, ref.duplicateOf); original != nil {
+			if original, err = r.referralByID(ctx, p.ID, ref.duplicateOf); original != nil && original.protects(c.OccurredAt) {
 				ref = original
 			}
 		}

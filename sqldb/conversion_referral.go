@@ -152,6 +152,12 @@ func eventEmail(cust *customerRow, in tandem.ConversionInput) string {
 	return in.CustomerEmail
 }
 
+// protects reports whether the referral holds its email at the time: new
+// or qualified, and protected past it.
+func (ref *referralRow) protects(at time.Time) bool {
+	return (ref.status == tandem.ReferralNew || ref.status == tandem.ReferralQualified) && ref.protectedUntil.After(at)
+}
+
 // protectingReferral returns the program's referral that holds the
 // customer's email at the time of the event, or nil: the earliest
 // registered of those still new or qualified whose protection lasts past
@@ -166,8 +172,7 @@ func (r *recorder) protectingReferral(ctx context.Context, programID string, cus
 	}
 	var best *referralRow
 	for _, ref := range r.refs.byEmail[[2]string{programID, email}] {
-		open := ref.status == tandem.ReferralNew || ref.status == tandem.ReferralQualified
-		if open && ref.protectedUntil.After(at) && (best == nil || ref.createdAt.Before(best.createdAt) ||
+		if ref.protects(at) && (best == nil || ref.createdAt.Before(best.createdAt) ||
 			ref.createdAt.Equal(best.createdAt) && ref.id < best.id) {
 			best = ref
 		}

@@ -219,6 +219,27 @@ func TestEventNamingADuplicateIsTheOriginals(t *testing.T) {
 		if got, err := refs.FindReferralByID(ctx, dup.ID); err != nil || got.Status != tandem.ReferralDuplicate {
 			t.Errorf("the duplicate after the sale = %+v %v", got, err)
 		}
+
+		// Once the original no longer holds the email (rejected here), an
+		// event naming the duplicate is the duplicate's own.
+		original2, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: f.partner,
+			Source: tandem.ReferralFromPartner, Email: "second@corp.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dup2, err := refs.CreateReferral(ctx, tandem.ReferralInput{ProgramID: f.prog.ID, PartnerID: other.ID,
+			Source: tandem.ReferralFromPartner, Email: "second@corp.example"})
+		if err != nil || dup2.ConflictWithID != original2.ID {
+			t.Fatalf("the second duplicate = %+v %v", dup2, err)
+		}
+		if _, err := refs.ChangeReferralStatus(ctx, original2.ID, tandem.ReferralRejected, "Not a fit."); err != nil {
+			t.Fatal(err)
+		}
+		own := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionSale, EventID: "in_dup2", CustomerID: "ext_2",
+			ReferralID: dup2.ID, Amount: 10000, Currency: "USD"}).Conversion
+		if own.PartnerID != other.ID || own.ReferralID != dup2.ID {
+			t.Errorf("a sale naming the duplicate of a rejected referral = %+v", own)
+		}
 		f.verify(t)
 	})
 }
