@@ -141,7 +141,7 @@ func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, ide
 	}
 	savepoint := fmt.Sprintf("event_%d", i)
 	var c *tandem.Conversion
-	err := tx.savepoint(ctx, savepoint, func() error {
+	record := func() error {
 		var err error
 		if c, err = r.insert(ctx, in, hash); err != nil {
 			return err
@@ -155,7 +155,15 @@ func (r *recorder) recordOne(ctx context.Context, in tandem.ConversionInput, ide
 			}
 		}
 		return nil
-	})
+	}
+	err := tx.savepoint(ctx, savepoint, record)
+	if isUniqueViolation(err) {
+		// A concurrent transaction (another instance, the partner in the
+		// portal) stored the referral this event meant to make for the
+		// partner's email: the event is judged again with what is stored.
+		r.refs = newReferralCache()
+		err = tx.savepoint(ctx, savepoint, record)
+	}
 	if errors.Is(err, errRaced) {
 		if idempotencyKey != "" {
 			if res, done := r.replayKey(ctx, idempotencyKey, hash); done {

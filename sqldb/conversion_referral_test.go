@@ -430,3 +430,48 @@ func TestReferralEmailsMaskBuyers(t *testing.T) {
 		}
 	})
 }
+
+// A first sale whose implicit referral another transaction is storing at
+// the same moment (the partner registering the email in the portal, on
+// another instance) waits for it and then moves that referral: no error,
+// no second referral.
+func TestImplicitReferralMeetsAConcurrentRegistration(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		f := newMoneyFixture(t, db, leadRules...)
+		inserted, commit := make(chan struct{}), make(chan struct{})
+		registered := make(chan error, 1)
+		go func() {
+			registered <- db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.Exec(`INSERT INTO referrals (id, program_id, partner_id, source, email, currency, status, protected_until, created_at, updated_at)
+					VALUES ('ref_portal', $1, $2, 'partner_registered', 'buyer@corp.example', 'USD', 'new', $3, $4, $4)`,
+					f.prog.ID, f.partner, f.now.Add(30*24*time.Hour).UnixMilli(), f.now.UnixMilli())
+				close(inserted)
+				<-commit
+				return err
+			})
+		}()
+		<-inserted
+		sold := make(chan tandem.ConversionResult, 1)
+		go func() {
+			res, err := f.conv.RecordConversion(ctx, tandem.ConversionInput{ProgramID: f.prog.ID, Kind: tandem.ConversionSale, EventID: "in_1",
+				CustomerID: "c1", CustomerEmail: "buyer@corp.example", ClickID: f.click, Amount: 10000, Currency: "USD"}, "")
+			if err != nil {
+				res.Err = err
+			}
+			sold <- res
+		}()
+		time.Sleep(200 * time.Millisecond) // the sale waits on the registration (PostgreSQL: its insert; SQLite: the write lock)
+		close(commit)
+		if err := <-registered; err != nil {
+			t.Fatal(err)
+		}
+		res := <-sold
+		rs := f.partnerReferrals(t)
+		if res.Err != nil || len(rs) != 1 || rs[0].ID != "ref_portal" || rs[0].Status != tandem.ReferralCustomer || rs[0].CustomerID != res.Conversion.CustomerID {
+			t.Fatalf("sale %+v %v; referrals %+v", res.Conversion, res.Err, rs)
+		}
+		f.verify(t)
+	})
+}
