@@ -230,6 +230,9 @@ func (r *recorder) referralEffect(ctx context.Context, p *tandem.Program, c *tan
 			return nil, nil
 		}
 		email := eventEmail(cust, in)
+		if email == "" && c.Kind == tandem.ConversionLeadQualified {
+			return nil, nil // a lead known by nothing a later event could find it by: no referral
+		}
 		if ref, err = r.partnerReferralByEmail(ctx, p.ID, c.PartnerID, email); err == nil && ref == nil {
 			return r.implicitReferral(p, c, cust, email)
 		}

@@ -475,3 +475,17 @@ func TestImplicitReferralMeetsAConcurrentRegistration(t *testing.T) {
 		f.verify(t)
 	})
 }
+
+// A lead known only by the merchant's customer ID (no email, no referral)
+// earns its fee but makes no referral: no later event could find it.
+func TestLeadWithoutEmailMakesNoReferral(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := newMoneyFixture(t, db, leadRules...)
+		lead := f.record(t, tandem.ConversionInput{Kind: tandem.ConversionLeadQualified, EventID: "l1", CustomerID: "c9", ClickID: f.click}).Conversion
+		if rs := f.partnerReferrals(t); len(rs) != 0 || lead.ReferralID != "" || len(lead.Commissions) != 1 || lead.PartnerID != f.partner {
+			t.Errorf("lead %+v; referrals %+v", lead, rs)
+		}
+		f.verify(t)
+	})
+}
