@@ -230,9 +230,22 @@ type PlanService interface {
 	PublishVersion(ctx context.Context, planID string, rules []Rule, effectiveFrom time.Time) (*PlanVersion, error)
 	Plans(ctx context.Context, programID string) ([]*Plan, error)
 	AssignPlan(ctx context.Context, programID, groupID, partnerID, planID string) error
+	// Assignments lists the program's groups and partners that have a plan
+	// of their own, groups first, each by name.
+	Assignments(ctx context.Context, programID string) ([]PlanAssignment, error)
 	// PartnerPlan returns the plan a partner earns under in a program now,
 	// with its current version; ENOTFOUND if there is none.
 	PartnerPlan(ctx context.Context, programID, partnerID string) (*Plan, error)
+}
+
+// PlanAssignment is a plan given to a partner group or to one partner,
+// overriding the program's default (a partner's own plan overrides its
+// group's).
+type PlanAssignment struct {
+	GroupID   string `json:"group_id,omitempty"`
+	PartnerID string `json:"partner_id,omitempty"`
+	Name      string `json:"name"` // the group's or the partner's
+	PlanID    string `json:"plan_id"`
 }
 
 // LedgerService reads the ledger.

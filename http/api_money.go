@@ -76,6 +76,13 @@ type PlansOutput struct {
 	}
 }
 
+// PlanAssignmentsOutput lists the groups and partners with a plan of their own.
+type PlanAssignmentsOutput struct {
+	Body struct {
+		Data []tandem.PlanAssignment `json:"data"`
+	}
+}
+
 type assignInput struct {
 	ProgramID string `path:"id"`
 	Body      struct {
@@ -110,6 +117,9 @@ func (s *Server) apiMoneyRoutes(api huma.API) {
 		DefaultStatus: http.StatusCreated}, s.apiPublishVersion)
 	huma.Register(api, huma.Operation{OperationID: "assign-plan", Method: http.MethodPost, Path: "/programs/{id}/plan-assignments",
 		Tags: []string{"Commission plans"}, Summary: "Give a partner group or one partner its own plan", DefaultStatus: http.StatusNoContent}, s.apiAssignPlan)
+	huma.Register(api, huma.Operation{OperationID: "list-plan-assignments", Method: http.MethodGet, Path: "/programs/{id}/plan-assignments",
+		Tags: []string{"Commission plans"}, Summary: "The groups and partners with a plan of their own",
+		Description: "Everyone else earns under the program's default plan; a partner's own plan comes before their group's."}, s.apiPlanAssignments)
 	huma.Register(api, huma.Operation{OperationID: "get-partner-balances", Method: http.MethodGet, Path: "/partners/{id}/balances",
 		Tags: []string{"Ledger"}, Summary: "A partner's ledger balances (pending, payable, paid…) per currency"}, s.apiPartnerBalances)
 	s.apiCouponRoutes(api)
@@ -183,6 +193,16 @@ func (s *Server) apiAssignPlan(ctx context.Context, in *assignInput) (*struct{},
 		return nil, s.apiError(ctx, err)
 	}
 	return nil, nil
+}
+
+func (s *Server) apiPlanAssignments(ctx context.Context, in *programIDInput) (*PlanAssignmentsOutput, error) {
+	as, err := s.services.Plans.Assignments(ctx, in.ID)
+	if err != nil {
+		return nil, s.apiError(ctx, err)
+	}
+	out := &PlanAssignmentsOutput{}
+	out.Body.Data = append([]tandem.PlanAssignment{}, as...)
+	return out, nil
 }
 
 func (s *Server) apiPartnerBalances(ctx context.Context, in *partnerIDInput) (*BalancesOutput, error) {

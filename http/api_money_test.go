@@ -34,6 +34,20 @@ func TestAPIPlansCouponsAndCommissions(t *testing.T) {
 		if plan.Current == nil || plan.Current.Version != 1 || plan.Current.Rules[0].Steps[1].Rate.String() != "12.5" {
 			t.Fatalf("plan %+v", plan)
 		}
+		// Jane's own plan (the same one here), listed, then back to the default.
+		wantProblem(t, "unknown plan", apiCall(t, a, "POST", "/programs/"+prog.ID+"/plan-assignments", write, map[string]any{"partner_id": jane, "plan_id": "pln_x"}),
+			http.StatusBadRequest, "plan_id")
+		if r := apiCall(t, a, "POST", "/programs/"+prog.ID+"/plan-assignments", write, map[string]any{"partner_id": jane, "plan_id": plan.ID}); r.status != http.StatusNoContent {
+			t.Fatalf("assign: %d %s", r.status, r.body)
+		}
+		assigned := decodeAs[struct{ Data []tandem.PlanAssignment }](t, apiCall(t, a, "GET", "/programs/"+prog.ID+"/plan-assignments", read, nil), http.StatusOK)
+		if len(assigned.Data) != 1 || assigned.Data[0].PartnerID != jane || assigned.Data[0].PlanID != plan.ID {
+			t.Fatalf("assignments %+v", assigned.Data)
+		}
+		apiCall(t, a, "POST", "/programs/"+prog.ID+"/plan-assignments", write, map[string]any{"partner_id": jane, "plan_id": ""})
+		if assigned = decodeAs[struct{ Data []tandem.PlanAssignment }](t, apiCall(t, a, "GET", "/programs/"+prog.ID+"/plan-assignments", read, nil), http.StatusOK); len(assigned.Data) != 0 {
+			t.Fatalf("assignments after going back to the default %+v", assigned.Data)
+		}
 
 		wantProblem(t, "bad code", apiCall(t, a, "POST", "/coupons", write, map[string]any{"program_id": prog.ID, "partner_id": jane, "code": "no spaces"}),
 			http.StatusBadRequest, "code")

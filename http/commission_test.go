@@ -112,5 +112,48 @@ func TestPlanScreens(t *testing.T) {
 		if p := partner.get("/portal/programs/" + prog.ID); !strings.Contains(p.body, "How you earn") || !strings.Contains(p.body, "30% of first sales") {
 			t.Fatalf("portal program: %s", p.body)
 		}
+
+		// A plan of their own for one partner and for a group, and back.
+		ctx := context.Background()
+		admin.post("/admin/programs/"+prog.ID+"/plans", url.Values{"name": {"VIP"},
+			"rules": {`[{"key": "sales", "triggers": ["first_sale"], "kind": "percentage", "rate": "40"}]`}})
+		gold, err := sqldb.NewRecruitingService(db).CreateGroup(ctx, prog.ID, "Gold")
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans, err = sqldb.NewPlanService(db).Plans(ctx, prog.ID)
+		if err != nil || len(plans) != 2 || plans[1].Name != "VIP" {
+			t.Fatalf("plans %+v %v", plans, err)
+		}
+		vip, jane := plans[1].ID, viewerPartnerID(t, a, "jane@example.com")
+		if page := admin.get("/admin/programs/" + prog.ID + "/plans"); !strings.Contains(page.body, "No group or partner has a plan of its own") {
+			t.Fatalf("plans page before any assignment: %s", page.body)
+		}
+		if r := admin.post("/admin/programs/"+prog.ID+"/plan-assignments", url.Values{"target": {""}, "plan_id": {vip}}); r.status != 400 ||
+			!strings.Contains(r.body, "Choose a group or a partner") {
+			t.Fatalf("no target: %d %s", r.status, r.body)
+		}
+		if r := clients[tandem.RoleReadOnly].post("/admin/programs/"+prog.ID+"/plan-assignments", url.Values{"target": {"partner:" + jane}, "plan_id": {vip}}); r.status != 403 {
+			t.Fatalf("read-only assigns: %d", r.status)
+		}
+		for _, target := range []string{"partner:" + jane, "group:" + gold.ID} {
+			if r := admin.post("/admin/programs/"+prog.ID+"/plan-assignments", url.Values{"target": {target}, "plan_id": {vip}}); r.status != 303 {
+				t.Fatalf("assign %s: %d %s", target, r.status, r.body)
+			}
+		}
+		if got, err := sqldb.NewPlanService(db).PartnerPlan(ctx, prog.ID, jane); err != nil || got.ID != vip {
+			t.Fatalf("jane's plan = %+v %v; want VIP", got, err)
+		}
+		page = admin.get("/admin/programs/" + prog.ID + "/plans")
+		if !strings.Contains(page.body, "<td>Group Gold</td><td>VIP</td>") || !strings.Contains(page.body, "<td>Partner acme</td><td>VIP</td>") {
+			t.Fatalf("plans page lists the assignments: %s", page.body)
+		}
+		if p := partner.get("/portal/programs/" + prog.ID); !strings.Contains(p.body, "40% of first sales") {
+			t.Fatalf("portal program under VIP: %s", p.body)
+		}
+		admin.post("/admin/programs/"+prog.ID+"/plan-assignments", url.Values{"target": {"partner:" + jane}, "plan_id": {""}})
+		if got, err := sqldb.NewPlanService(db).PartnerPlan(ctx, prog.ID, jane); err != nil || got.ID != plans[0].ID {
+			t.Fatalf("jane's plan back = %+v %v; want Standard", got, err)
+		}
 	})
 }

@@ -17,6 +17,14 @@ func (s *Server) planRoutes() {
 	s.mux.Handle("GET /admin/programs/{id}/plans", s.requireUser(tandem.PermView, s.handlePlans))
 	s.mux.Handle("POST /admin/programs/{id}/plans", s.requireUser(tandem.PermManagePrograms, s.handleCreatePlan))
 	s.mux.Handle("POST /admin/programs/{id}/plans/{pid}/versions", s.requireUser(tandem.PermManagePrograms, s.handlePublishPlan))
+	s.mux.Handle("POST /admin/programs/{id}/plan-assignments", s.requireUser(tandem.PermManagePrograms, s.handleAssignPlan))
+}
+
+// planAssignmentView is a group or partner with a plan of its own, and the
+// plan's name.
+type planAssignmentView struct {
+	tandem.PlanAssignment
+	PlanName string
 }
 
 // planView is a plan with its current rules in words and as JSON.
@@ -49,19 +57,78 @@ func (s *Server) renderPlans(w http.ResponseWriter, r *http.Request, status int,
 		return
 	}
 	views := make([]planView, len(plans))
+	planNames := map[string]string{}
 	for i, pl := range plans {
 		views[i] = planView{Plan: pl}
+		planNames[pl.ID] = pl.Name
 		if pl.Current != nil {
 			doc, _ := json.MarshalIndent(pl.Current.Rules, "", "  ")
 			views[i].Words, views[i].JSON = describeRules(pl.Current, p.Currency), string(doc)
 		}
 	}
+	assigned, err := s.services.Plans.Assignments(r.Context(), p.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	assignments := make([]planAssignmentView, len(assigned))
+	for i, a := range assigned {
+		assignments[i] = planAssignmentView{PlanAssignment: a, PlanName: planNames[a.PlanID]}
+	}
+	groups, err := s.services.Recruiting.FindGroups(r.Context(), p.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	members, err := s.services.Partners.FindMemberships(r.Context(), tandem.MembershipFilter{ProgramID: p.ID, Limit: 1000})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	names, err := s.partnerNames(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	partners := make([]partnerOption, len(members))
+	for i, m := range members {
+		partners[i] = partnerOption{ID: m.PartnerID, Name: names.of(m.PartnerID)}
+	}
 	s.render(w, r, status, "admin_plans", &page{Title: "Commission plans · " + p.Name, Area: "admin", Form: f, Flash: fl,
-		Data: map[string]any{"Program": p, "Plans": views}})
+		Data: map[string]any{"Program": p, "Plans": views, "Assignments": assignments, "Groups": groups, "Partners": partners}})
 }
 
 func (s *Server) handlePlans(w http.ResponseWriter, r *http.Request) {
 	s.renderPlans(w, r, http.StatusOK, nil, nil)
+}
+
+// handleAssignPlan gives a group or a partner (target "group:ID" or
+// "partner:ID") a plan of its own, or back the program's default (an empty
+// plan_id).
+func (s *Server) handleAssignPlan(w http.ResponseWriter, r *http.Request) {
+	kind, id, _ := strings.Cut(r.PostFormValue("target"), ":")
+	planID := r.PostFormValue("plan_id")
+	var err error
+	switch {
+	case id == "":
+		err = tandem.Invalidf("target", "Choose a group or a partner.")
+	case kind == "group":
+		err = s.services.Plans.AssignPlan(r.Context(), r.PathValue("id"), id, "", planID)
+	case kind == "partner":
+		err = s.services.Plans.AssignPlan(r.Context(), r.PathValue("id"), "", id, planID)
+	default:
+		err = tandem.Invalidf("target", "Choose a group or a partner.")
+	}
+	if err != nil {
+		s.formError(w, r, err, func(status int, f *form, fl *flash) { s.renderPlans(w, r, status, f, fl) })
+		return
+	}
+	if planID == "" {
+		s.setFlash(r, "Back on the program's default plan, for conversions recorded from now on.")
+	} else {
+		s.setFlash(r, "Plan assigned, for conversions recorded from now on; earlier ones keep what they earned.")
+	}
+	http.Redirect(w, r, "/admin/programs/"+r.PathValue("id")+"/plans", http.StatusSeeOther)
 }
 
 // rulesFromForm reads the rules document of a plan form.

@@ -114,6 +114,7 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/admin/programs/" + linked.ID + "/plans", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"POST", "/admin/programs/" + linked.ID + "/plans", url.Values{"name": {"Plan %s"}, "rules": {`[{"key": "s", "triggers": ["first_sale"], "kind": "fixed", "amount": 100}]`}},
 				[5]int{redirect, redirect, redirect, forbidden, forbidden}},
+			{"POST", "/admin/programs/" + linked.ID + "/plan-assignments", url.Values{"target": {""}}, [5]int{400, 400, 400, forbidden, forbidden}},
 			{"POST", "/admin/commissions/decide", url.Values{"ids": {"com_%s"}, "action": {"approve"}}, [5]int{redirect, redirect, forbidden, redirect, forbidden}},
 			{"GET", "/admin/payouts", nil, [5]int{ok, ok, ok, ok, ok}},
 			{"GET", "/admin/payouts/lines.csv", nil, [5]int{ok, ok, ok, ok, ok}},

@@ -174,6 +174,34 @@ func (s *PlanService) AssignPlan(ctx context.Context, programID, groupID, partne
 	})
 }
 
+// Assignments lists the program's groups and partners with a plan of
+// their own.
+func (s *PlanService) Assignments(ctx context.Context, programID string) ([]tandem.PlanAssignment, error) {
+	var out []tandem.PlanAssignment
+	err := s.db.inReadTx(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT g.id, '', g.name, g.plan_id, 0 FROM partner_groups g WHERE g.program_id = $1 AND g.plan_id IS NOT NULL
+			UNION ALL
+			SELECT '', m.partner_id, p.name, m.plan_id, 1 FROM memberships m JOIN partners p ON p.id = m.partner_id
+			WHERE m.program_id = $1 AND m.plan_id IS NOT NULL
+			ORDER BY 5, 3`, programID)
+		if err != nil {
+			return fmt.Errorf("find plan assignments: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a tandem.PlanAssignment
+			var kind int
+			if err := rows.Scan(&a.GroupID, &a.PartnerID, &a.Name, &a.PlanID, &kind); err != nil {
+				return fmt.Errorf("find plan assignments: %w", err)
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // PartnerPlan returns the plan a partner earns under now, with the version
 // in force.
 func (s *PlanService) PartnerPlan(ctx context.Context, programID, partnerID string) (*tandem.Plan, error) {
