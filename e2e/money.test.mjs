@@ -64,6 +64,40 @@ test('finance approves and rejects pending commissions', { timeout: testTimeout 
   }
 });
 
+test('a manager gives one partner a plan of their own', { timeout: testTimeout }, async () => {
+  const context = await newContext(browser, { storageState: await ownerStorageState(browser), viewport: desktop });
+  try {
+    const page = await context.newPage();
+    await page.goto('/admin/programs');
+    await page.getByRole('link', { name: demo.referralProgram }).first().click();
+    await page.getByRole('link', { name: 'Commission plans' }).click();
+    await page.getByRole('heading', { name: 'Who earns under which plan' }).waitFor();
+
+    const target = page.getByLabel('Group or partner');
+    const partner = await target.locator('optgroup[label="Partners"] option').first();
+    const name = (await partner.innerText()).trim();
+    await target.selectOption(await partner.getAttribute('value'));
+    const plan = page.getByLabel('Plan', { exact: true });
+    const planName = (await plan.locator('option').nth(1).innerText()).trim();
+    await plan.selectOption({ label: planName });
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await page.getByRole('status').filter({ hasText: 'Plan assigned' }).waitFor();
+    const rows = await page.locator('table').filter({ hasText: 'Group or partner' }).innerText();
+    assert.ok(rows.split('\n').some((row) => row.startsWith(name) && row.includes(planName)), rows);
+    await page.screenshot({ path: path.join(screenshotDir, 'admin-plan-assignments.png'), fullPage: true });
+
+    // Back on the program's default: the partner leaves the list.
+    await page.getByLabel('Group or partner').selectOption({ label: name });
+    await page.getByLabel('Plan', { exact: true }).selectOption({ label: "The program's default" });
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await page.getByRole('status').filter({ hasText: "Back on the program's default plan" }).waitFor();
+    const left = page.locator('table').filter({ hasText: 'Group or partner' });
+    assert.ok(await left.count() === 0 || !(await left.innerText()).split('\n').some((row) => row.startsWith(name)), 'the partner left the list');
+  } finally {
+    await context.close();
+  }
+});
+
 test('the partner reads their earnings', { timeout: testTimeout }, async () => {
   const context = await newContext(browser, { viewport: desktop });
   try {
