@@ -63,19 +63,15 @@ func (s *Server) handleAdminProgramLinks(w http.ResponseWriter, r *http.Request)
 		s.Error(w, r, err)
 		return
 	}
-	members, err := s.services.Partners.FindMemberships(ctx, tandem.MembershipFilter{ProgramID: program.ID, Limit: 1000})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	names, err := s.partnerNames(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	options := make([]partnerOption, 0, len(members))
-	for _, m := range members {
-		options = append(options, partnerOption{ID: m.PartnerID, Name: names.of(m.PartnerID), Chosen: m.PartnerID == partnerID})
+	options, err := s.memberOptions(r, program.ID, partnerID, names)
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	rows := make([]adminLinkRow, len(links))
 	for i, l := range links {
@@ -161,6 +157,20 @@ func (m partnerNameMap) of(id string) string {
 		return name
 	}
 	return id
+}
+
+// memberOptions are the program's partners (the first 1000) to choose
+// from, chosen marked.
+func (s *Server) memberOptions(r *http.Request, programID, chosen string, names partnerNameMap) ([]partnerOption, error) {
+	members, err := s.services.Partners.FindMemberships(r.Context(), tandem.MembershipFilter{ProgramID: programID, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	options := make([]partnerOption, len(members))
+	for i, m := range members {
+		options[i] = partnerOption{ID: m.PartnerID, Name: names.of(m.PartnerID), Chosen: m.PartnerID == chosen}
+	}
+	return options, nil
 }
 
 // partnerNames names the business's partners (the first 1000, as the

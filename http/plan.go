@@ -80,19 +80,15 @@ func (s *Server) renderPlans(w http.ResponseWriter, r *http.Request, status int,
 		s.Error(w, r, err)
 		return
 	}
-	members, err := s.services.Partners.FindMemberships(r.Context(), tandem.MembershipFilter{ProgramID: p.ID, Limit: 1000})
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	names, err := s.partnerNames(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	partners := make([]partnerOption, len(members))
-	for i, m := range members {
-		partners[i] = partnerOption{ID: m.PartnerID, Name: names.of(m.PartnerID)}
+	partners, err := s.memberOptions(r, p.ID, "", names)
+	if err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	s.render(w, r, status, "admin_plans", &page{Title: "Commission plans · " + p.Name, Area: "admin", Form: f, Flash: fl,
 		Data: map[string]any{"Program": p, "Plans": views, "Assignments": assignments, "Groups": groups, "Partners": partners}})
