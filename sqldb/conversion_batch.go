@@ -61,6 +61,7 @@ func (r *recorder) run(ctx context.Context, evs []conversionEvent, results []tan
 			continue
 		}
 		ins[i], valid[i] = in, true
+		r.lockReferrals = r.lockReferrals || tx.db.dialect == Postgres && in.Kind == tandem.ConversionLeadQualified
 	}
 	seen, err := r.recorded(ctx, evs, ins, valid)
 	if err != nil {

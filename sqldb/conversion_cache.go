@@ -23,6 +23,9 @@ type recorder struct {
 	oneByOne bool
 	// wrote is set once the transaction has written (or tried to).
 	wrote bool
+	// lockReferrals: the referrals read are locked first (PostgreSQL, a
+	// transaction that records leads: see loadReferrals).
+	lockReferrals bool
 
 	programs   map[string]*tandem.Program
 	locations  map[string]*time.Location

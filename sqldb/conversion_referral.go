@@ -74,13 +74,15 @@ func (r *recorder) loadReferrals(ctx context.Context, programID, column string, 
 		return nil
 	}
 	in := ` IN (` + r.tx.params(2, len(args)-1) + `)`
-	if r.tx.db.dialect == Postgres {
+	if r.lockReferrals {
 		// The referrals stay locked until the transaction ends, and the read
 		// below (a statement of its own: a new snapshot) comes after the
 		// lock: so whether a referral's lead fee is earned (hasLead) is read
 		// after any other transaction that moved or paid it has committed
-		// (a manager qualifying it locks it too), and a referral earns its
-		// lead fee once. SQLite has one writer.
+		// (a manager qualifying it locks it by its update), and a referral
+		// earns its lead fee once. Only transactions that record leads lock:
+		// sales move referrals under changeReferralStatus's own check.
+		// SQLite has one writer.
 		if _, err := r.tx.ExecContext(ctx, `SELECT r.id FROM referrals r WHERE r.program_id = $1 AND `+column+in+` ORDER BY r.id FOR UPDATE`, args...); err != nil {
 			return fmt.Errorf("lock referrals: %w", err)
 		}
